@@ -1,0 +1,64 @@
+# Front door. `make run` and `make test` set up whatever is missing first.
+SHELL := /bin/bash
+PY_BOOT ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+VENS ?= 50
+DEMO ?= 1
+API_PORT ?= 8000
+MQTT_PORT ?= 1883
+PYTEST_ARGS ?=
+
+.PHONY: setup test unit integration e2e run bench lint fmt infra clean
+
+setup: $(STAMP) mosquitto
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PY_BOOT) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[test]"
+	@touch $(STAMP)
+
+# Mosquitto comes from the distribution; install it when missing and we are root.
+mosquitto:
+	@if ! command -v mosquitto >/dev/null && ! test -x /usr/sbin/mosquitto; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing mosquitto (apt-get)"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q mosquitto >/dev/null 2>&1 || \
+	    { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q mosquitto >/dev/null; }; \
+	  else echo "mosquitto is missing: run 'sudo apt-get install mosquitto'" >&2; exit 1; fi; \
+	fi
+
+test: setup
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+unit: setup
+	$(PY) -m pytest -m unit $(PYTEST_ARGS)
+
+integration: setup
+	$(PY) -m pytest -m integration $(PYTEST_ARGS)
+
+e2e: setup
+	$(PY) -m pytest -m e2e $(PYTEST_ARGS)
+
+run: setup
+	$(PY) -m dr_infra.run --vens $(VENS) --demo $(DEMO) --api-port $(API_PORT) --mqtt-port $(MQTT_PORT)
+
+infra: setup
+	$(PY) -m dr_infra up
+
+bench: setup
+	$(PY) -m bench
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy libs services
+
+fmt: setup
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) .run .bench .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Every message the platform exchanges: MQTT payloads of CONTRACT.md and Kafka facts."""

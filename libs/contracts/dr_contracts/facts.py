@@ -1,0 +1,250 @@
+"""Kafka facts (ARCHITECTURE.md): the envelope and every fact type, in the past tense.
+
+A fact on the wire is `{factId, type, schemaVersion, occurredAt, key, payload}`.
+Each payload class names its fact `type`, the base topic it belongs to and the
+record key that keeps one VEN's (or one event's) facts in order on a partition.
+"""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC, datetime
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field, SerializeAsAny, ValidationError
+
+from dr_contracts import jsonio, topics
+from dr_contracts.acks import Ack
+from dr_contracts.base import Id, Kw, Model, UtcDatetime
+from dr_contracts.ids import new_fact_id
+from dr_contracts.rejection import Rejected, from_validation_error
+from dr_contracts.telemetry import Telemetry
+
+SCHEMA_VERSION = 1
+
+
+class FactPayload(Model):
+    """Base of every fact payload."""
+
+    TYPE: ClassVar[str]
+    TOPIC: ClassVar[str]
+
+    def key(self) -> str:
+        raise NotImplementedError
+
+
+class _EventFact(FactPayload):
+    TOPIC = topics.DR_EVENTS
+    eventId: Id
+
+    def key(self) -> str:
+        return self.eventId
+
+
+class _VenFact(FactPayload):
+    venId: Id
+
+    def key(self) -> str:
+        return self.venId
+
+
+# -- dr.events (key: eventId) ---------------------------------------------------------------
+
+class EventCreated(_EventFact):
+    TYPE = "EventCreated"
+    startTime: UtcDatetime
+    endTime: UtcDatetime
+    requestedReductionKw: Kw
+    venIds: list[Id] | None = None
+    #: The client asked for `status: active`: start as soon as the dispatcher sees it.
+    startNow: bool = False
+
+
+class EventCancelled(_EventFact):
+    TYPE = "EventCancelled"
+    reason: str | None = None
+
+
+class EventStopRequested(_EventFact):
+    TYPE = "EventStopRequested"
+    reason: str | None = None
+
+
+class Allocation(Model):
+    venId: Id
+    shedKw: Kw
+    #: What the VEN could shed according to its latest telemetry (None: unknown).
+    capabilityKw: Kw | None = None
+
+
+class EventActivated(_EventFact):
+    TYPE = "EventActivated"
+    activatedAt: UtcDatetime
+    allocations: list[Allocation]
+    unallocatedKw: Kw = 0.0
+
+
+class EventCompleted(_EventFact):
+    TYPE = "EventCompleted"
+    completedAt: UtcDatetime
+    #: `completed` at the planned end, `stopped` when ended early.
+    outcome: Literal["completed", "stopped"] = "completed"
+
+
+# -- ven.registry (key: venId) --------------------------------------------------------------
+
+class Location(Model):
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+
+
+class VenRegistered(_VenFact):
+    TYPE = "VenRegistered"
+    TOPIC = topics.VEN_REGISTRY
+    name: str = Field(min_length=1, max_length=200)
+    location: Location | None = None
+    status: str | None = None
+
+
+class VenUpdated(_VenFact):
+    TYPE = "VenUpdated"
+    TOPIC = topics.VEN_REGISTRY
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    location: Location | None = None
+    status: str | None = None
+
+
+class VenDeleted(_VenFact):
+    TYPE = "VenDeleted"
+    TOPIC = topics.VEN_REGISTRY
+
+
+# -- dr.commands (key: venId) ---------------------------------------------------------------
+
+class CommandRequested(_VenFact):
+    """A direct command to one VEN asked for over REST; the dispatcher sends it."""
+
+    TYPE = "CommandRequested"
+    TOPIC = topics.DR_COMMANDS
+    correlationId: str
+    op: str
+    payload: dict[str, Any]
+
+
+class CommandIssued(_VenFact):
+    TYPE = "CommandIssued"
+    TOPIC = topics.DR_COMMANDS
+    correlationId: str
+    eventId: str | None = None
+    op: str
+    payload: dict[str, Any]
+    issuedAt: UtcDatetime
+    attempt: int = Field(ge=1)
+
+
+class CommandTimedOut(_VenFact):
+    TYPE = "CommandTimedOut"
+    TOPIC = topics.DR_COMMANDS
+    correlationId: str
+    eventId: str | None = None
+    op: str
+    attempts: int = Field(ge=1)
+
+
+# -- ven.acks / ven.telemetry (key: venId) --------------------------------------------------
+
+class AckReceived(_VenFact):
+    TYPE = "AckReceived"
+    TOPIC = topics.VEN_ACKS
+    ack: Ack
+    mqttTopic: str
+    receivedAt: UtcDatetime
+    raw: dict[str, Any]
+
+
+class TelemetryReported(_VenFact):
+    TYPE = "TelemetryReported"
+    TOPIC = topics.VEN_TELEMETRY
+    reading: Telemetry
+    mqttTopic: str
+    receivedAt: UtcDatetime
+    raw: dict[str, Any]
+
+
+# -- ingest.rejected (key: MQTT topic) ------------------------------------------------------
+
+class PayloadRejected(FactPayload):
+    TYPE = "PayloadRejected"
+    TOPIC = topics.INGEST_REJECTED
+    mqttTopic: str
+    code: str
+    field: str | None = None
+    reason: str
+    receivedAt: UtcDatetime
+    sizeBytes: int
+    #: The payload as received (first MAX_PAYLOAD_BYTES), base64 so any bytes survive.
+    rawB64: str
+
+    def key(self) -> str:
+        return self.mqttTopic
+
+    @classmethod
+    def of(cls, mqtt_topic: str, raw: bytes, rejection: Rejected, received_at: datetime) -> PayloadRejected:
+        return cls(
+            mqttTopic=mqtt_topic, code=rejection.code, field=rejection.field,
+            reason=rejection.reason, receivedAt=received_at, sizeBytes=len(raw),
+            rawB64=base64.b64encode(raw[: topics.MAX_PAYLOAD_BYTES]).decode(),
+        )
+
+
+FACT_TYPES: dict[str, type[FactPayload]] = {
+    cls.TYPE: cls
+    for cls in (
+        EventCreated, EventCancelled, EventStopRequested, EventActivated, EventCompleted,
+        VenRegistered, VenUpdated, VenDeleted, CommandRequested, CommandIssued, CommandTimedOut,
+        AckReceived, TelemetryReported, PayloadRejected,
+    )
+}
+
+
+class Fact(Model):
+    """The envelope every Kafka record carries."""
+
+    factId: str
+    type: str
+    schemaVersion: int = SCHEMA_VERSION
+    occurredAt: UtcDatetime
+    key: str
+    payload: SerializeAsAny[FactPayload]
+
+
+def new_fact(
+    payload: FactPayload, *, fact_id: str | None = None, occurred_at: datetime | None = None
+) -> Fact:
+    """Wrap a payload; pass a deterministic fact_id where a retry must not make a second fact."""
+    return Fact(
+        factId=fact_id or new_fact_id(), type=payload.TYPE,
+        occurredAt=occurred_at or datetime.now(UTC), key=payload.key(), payload=payload,
+    )
+
+
+def encode_fact(fact: Fact) -> bytes:
+    return jsonio.dumps(fact.model_dump(mode="json"))
+
+
+def decode_fact(raw: bytes) -> Fact:
+    """Kafka record value -> Fact with its typed payload, or Rejected."""
+    try:
+        obj = jsonio.loads(raw)
+    except ValueError as exc:
+        raise Rejected("invalid_json", f"fact is not JSON: {exc}") from None
+    if not isinstance(obj, dict):
+        raise Rejected("not_object", "a fact must be a JSON object")
+    cls = FACT_TYPES.get(obj.get("type"))  # type: ignore[arg-type]
+    if cls is None:
+        raise Rejected("unknown_fact_type", f"unknown fact type {obj.get('type')!r}", "type")
+    try:
+        payload = cls.model_validate(obj.get("payload"), strict=False)
+        return Fact.model_validate({**obj, "payload": payload}, strict=False)
+    except ValidationError as err:
+        raise from_validation_error(err) from None

@@ -1,0 +1,124 @@
+"""Kafka topic names and MQTT topic patterns: the one place they are spelled.
+
+Kafka names take an optional namespace suffix so that tests (and parallel
+environments sharing a broker) get isolated topics without changing code.
+MQTT topics take an optional root prefix for the same reason; in production
+both are empty and the names are exactly those of CONTRACT.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+DR_EVENTS = "dr.events"
+VEN_REGISTRY = "ven.registry"
+DR_COMMANDS = "dr.commands"
+VEN_ACKS = "ven.acks"
+VEN_TELEMETRY = "ven.telemetry"
+INGEST_REJECTED = "ingest.rejected"
+
+#: Default partition counts; each can be overridden by settings (see README).
+DEFAULT_PARTITIONS: dict[str, int] = {
+    DR_EVENTS: 4,
+    VEN_REGISTRY: 4,
+    DR_COMMANDS: 8,
+    VEN_ACKS: 8,
+    VEN_TELEMETRY: 8,
+    INGEST_REJECTED: 1,
+}
+
+#: Largest MQTT payload the contract allows.
+MAX_PAYLOAD_BYTES = 128 * 1024
+
+
+@dataclass(frozen=True)
+class KafkaTopics:
+    """Concrete topic names for one namespace ('' in production)."""
+
+    namespace: str = ""
+
+    def _name(self, base: str) -> str:
+        return f"{base}.{self.namespace}" if self.namespace else base
+
+    @property
+    def dr_events(self) -> str:
+        return self._name(DR_EVENTS)
+
+    @property
+    def ven_registry(self) -> str:
+        return self._name(VEN_REGISTRY)
+
+    @property
+    def dr_commands(self) -> str:
+        return self._name(DR_COMMANDS)
+
+    @property
+    def ven_acks(self) -> str:
+        return self._name(VEN_ACKS)
+
+    @property
+    def ven_telemetry(self) -> str:
+        return self._name(VEN_TELEMETRY)
+
+    @property
+    def ingest_rejected(self) -> str:
+        return self._name(INGEST_REJECTED)
+
+    def all(self) -> dict[str, str]:
+        """Base name -> concrete name, for every topic."""
+        return {base: self._name(base) for base in DEFAULT_PARTITIONS}
+
+    def base_of(self, concrete: str) -> str:
+        """Map a concrete topic name back to its base name."""
+        for base, name in self.all().items():
+            if name == concrete:
+                return base
+        raise KeyError(concrete)
+
+
+@dataclass(frozen=True)
+class MqttTopics:
+    """MQTT topics of CONTRACT.md section 1, under an optional root prefix."""
+
+    root: str = ""
+
+    def cmd(self, ven_id: str) -> str:
+        return f"{self.root}ven/cmd/{ven_id}"
+
+    def ack(self, ven_id: str) -> str:
+        return f"{self.root}ven/ack/{ven_id}"
+
+    @property
+    def metering(self) -> str:
+        return f"{self.root}volttron/metering"
+
+    def oadr_meter(self, ven_id: str) -> str:
+        return f"{self.root}oadr/meter/{ven_id}"
+
+    def telemetry(self, ven_id: str) -> str:
+        return f"{self.root}ven/telemetry/{ven_id}"
+
+    @property
+    def all_cmds(self) -> str:
+        return f"{self.root}ven/cmd/+"
+
+    def ingest_filters(self) -> list[str]:
+        """Every VEN -> platform topic filter the ingest bridge subscribes to."""
+        r = self.root
+        return [f"{r}ven/ack/+", f"{r}volttron/metering", f"{r}oadr/meter/+", f"{r}ven/telemetry/+"]
+
+    def classify(self, topic: str) -> tuple[str, str | None]:
+        """Return (kind, venId from topic) where kind is ack|metering|oadr|telemetry|cmd|other."""
+        if self.root and not topic.startswith(self.root):
+            return "other", None
+        rest = topic[len(self.root) :]
+        parts = rest.split("/")
+        if rest == "volttron/metering":
+            return "metering", None
+        if len(parts) == 3 and parts[2]:
+            kinds = {("ven", "ack"): "ack", ("oadr", "meter"): "oadr", ("ven", "telemetry"): "telemetry",
+                     ("ven", "cmd"): "cmd"}
+            kind = kinds.get((parts[0], parts[1]))
+            if kind:
+                return kind, parts[2]
+        return "other", None

@@ -1,0 +1,59 @@
+"""Settings blocks each service composes into its own pydantic-settings class.
+
+Names are plain environment variables (KAFKA_BOOTSTRAP_SERVERS, MQTT_URL, DATABASE_URL,
+...) so one environment file configures every service; see the README for the list.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from dr_contracts.topics import KafkaTopics, MqttTopics
+
+
+class ServiceSettings(BaseSettings):
+    """Common to every service: logging."""
+
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", frozen=True)
+
+    log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR")
+    log_json: bool | None = Field(default=None, description="JSON logs; default: when not a tty")
+
+
+class KafkaSettings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    #: Suffix for every topic name ('' in production); isolates tests and parallel stacks.
+    topic_namespace: str = ""
+    #: Group membership timing: short for local runs, 10000/3000 is Kafka's default.
+    kafka_session_timeout_ms: int = 6000
+    kafka_heartbeat_interval_ms: int = 1000
+    kafka_linger_ms: int = 5
+    kafka_max_batch_size: int = 262_144
+
+    @property
+    def topics(self) -> KafkaTopics:
+        return KafkaTopics(self.topic_namespace)
+
+
+class MqttSettings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    mqtt_url: str = "mqtt://127.0.0.1:1883"
+    mqtt_username: str | None = None
+    mqtt_password: str | None = None
+    #: Prefix for every MQTT topic ('' in production, as in CONTRACT.md).
+    mqtt_topic_root: str = ""
+    mqtt_max_inflight: int = 1000
+
+    @property
+    def mqtt_topics(self) -> MqttTopics:
+        return MqttTopics(self.mqtt_topic_root)
+
+
+class PostgresSettings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    database_url: str = "postgresql://postgres@127.0.0.1:5432/postgres"
