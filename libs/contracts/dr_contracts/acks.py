@@ -51,17 +51,21 @@ _CAMEL_KEYS = ("eventId", "requestedShedKw", "actualShedKw")
 
 
 def detect_shape(obj: dict[str, Any]) -> AckShape:
-    """A: the documented envelope (`ok`); C: camelCase firmware; B: snake_case firmware."""
+    """A: the documented envelope (`ok`); C: camelCase firmware; B: snake_case firmware.
+
+    A B or C ack that carries none of the distinguishing fields (a restore ack, say)
+    is the same bytes either way and is reported as B.
+    """
     if "ok" in obj:
         return "A"
-    if any(k in obj for k in _CAMEL_KEYS):
+    circuits = obj.get("circuits_curtailed")
+    short_items = isinstance(circuits, list) and any(isinstance(c, dict) and "loadId" in c for c in circuits)
+    if short_items or any(k in obj for k in _CAMEL_KEYS):
         return "C"
     return "B"
 
 
-def normalize_ack(
-    obj: dict[str, Any], topic_ven_id: str | None, received_at: datetime
-) -> Ack:
+def normalize_ack(obj: dict[str, Any], topic_ven_id: str | None, received_at: datetime) -> Ack:
     """A decoded ack object -> Ack, or Rejected with the reason."""
     shape = detect_shape(obj)
     op = obj.get("op")
@@ -81,7 +85,7 @@ def normalize_ack(
         "eventId": _first(obj, data, "event_id", "eventId"),
         "requestedShedKw": _first(obj, data, "requested_shed_kw", "requestedShedKw"),
         "actualShedKw": _first(obj, data, "actual_shed_kw", "actualShedKw", "shedAmount"),
-        "circuitsCurtailed": _circuits(obj.get("circuits_curtailed", obj.get("circuitsCurtailed", []))),
+        "circuitsCurtailed": _circuits(_first(obj, data, "circuits_curtailed", "circuitsCurtailed") or []),
         "pong": obj.get("pong", data.get("pong")),
         "reason": _first(obj, data, "reason", "error", "message"),
         "data": data,
@@ -109,7 +113,6 @@ def _outcome(ok: Any, status: Any) -> tuple[bool, str]:
     return ok, "success" if ok else "failed"
 
 
-
 def _first(obj: dict[str, Any], data: dict[str, Any], *keys: str) -> Any:
     for source in (obj, data):
         for key in keys:
@@ -118,8 +121,14 @@ def _first(obj: dict[str, Any], data: dict[str, Any], *keys: str) -> Any:
     return None
 
 
-_LONG = {"id": "loadId", "breaker_amps": "breakerAmps", "original_kw": "originalKw",
-         "curtailed_kw": "curtailedKw", "final_kw": "finalKw", "shedKw": "curtailedKw"}
+_LONG = {
+    "id": "loadId",
+    "breaker_amps": "breakerAmps",
+    "original_kw": "originalKw",
+    "curtailed_kw": "curtailedKw",
+    "final_kw": "finalKw",
+    "shedKw": "curtailedKw",
+}
 
 
 def _circuits(items: Any) -> Any:
@@ -127,8 +136,7 @@ def _circuits(items: Any) -> Any:
     if not isinstance(items, list):
         return items
     return [
-        {_LONG.get(k, k): v for k, v in item.items()} if isinstance(item, dict) else item
-        for item in items
+        {_LONG.get(k, k): v for k, v in item.items()} if isinstance(item, dict) else item for item in items
     ]
 
 
@@ -142,14 +150,23 @@ def ack_payload(ack: Ack) -> dict[str, Any]:
         extra["reason"] = ack.reason
     if ack.shape == "A":
         data = dict(ack.data)
-        for key, value in (("eventId", ack.eventId), ("requestedShedKw", ack.requestedShedKw),
-                           ("shedAmount", ack.actualShedKw)):
+        for key, value in (
+            ("eventId", ack.eventId),
+            ("requestedShedKw", ack.requestedShedKw),
+            ("shedAmount", ack.actualShedKw),
+        ):
             if value is not None:
                 data[key] = value
         if ack.circuitsCurtailed:
             data["circuitsCurtailed"] = [_short(c) for c in ack.circuitsCurtailed]
-        body = {"op": ack.op, "correlationId": ack.correlationId, "ok": ack.ok, "ts": ts,
-                "venId": ack.venId, "data": data}
+        body = {
+            "op": ack.op,
+            "correlationId": ack.correlationId,
+            "ok": ack.ok,
+            "ts": ts,
+            "venId": ack.venId,
+            "data": data,
+        }
         if ack.status != ("success" if ack.ok else "failed"):
             body["status"] = ack.status
         return body | extra
@@ -157,12 +174,18 @@ def ack_payload(ack: Ack) -> dict[str, Any]:
     if ack.data:
         body["data"] = dict(ack.data)
     if ack.shape == "B":
-        fields = {"event_id": ack.eventId, "requested_shed_kw": ack.requestedShedKw,
-                  "actual_shed_kw": ack.actualShedKw}
+        fields = {
+            "event_id": ack.eventId,
+            "requested_shed_kw": ack.requestedShedKw,
+            "actual_shed_kw": ack.actualShedKw,
+        }
         circuits = [_long(c) for c in ack.circuitsCurtailed]
     else:
-        fields = {"eventId": ack.eventId, "requestedShedKw": ack.requestedShedKw,
-                  "actualShedKw": ack.actualShedKw}
+        fields = {
+            "eventId": ack.eventId,
+            "requestedShedKw": ack.requestedShedKw,
+            "actualShedKw": ack.actualShedKw,
+        }
         circuits = [_short(c) for c in ack.circuitsCurtailed]
     body |= {k: v for k, v in fields.items() if v is not None}
     if circuits:
@@ -171,9 +194,15 @@ def ack_payload(ack: Ack) -> dict[str, Any]:
 
 
 def _long(c: CircuitCurtailed) -> dict[str, Any]:
-    out = {"id": c.loadId, "name": c.name, "breaker_amps": c.breakerAmps,
-           "original_kw": c.originalKw, "curtailed_kw": c.curtailedKw, "final_kw": c.finalKw,
-           "critical": c.critical}
+    out = {
+        "id": c.loadId,
+        "name": c.name,
+        "breaker_amps": c.breakerAmps,
+        "original_kw": c.originalKw,
+        "curtailed_kw": c.curtailedKw,
+        "final_kw": c.finalKw,
+        "critical": c.critical,
+    }
     return {k: v for k, v in out.items() if v is not None}
 
 

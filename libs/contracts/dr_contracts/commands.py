@@ -21,17 +21,30 @@ EVENT_OPS: frozenset[str] = frozenset({"event", "shedPanel"})
 
 
 def event_command(
-    *, ven_id: str, event_id: str, correlation_id: str, shed_kw: float,
-    start: datetime, end: datetime,
+    *,
+    ven_id: str,
+    event_id: str,
+    correlation_id: str,
+    shed_kw: float,
+    start: datetime,
+    end: datetime,
 ) -> dict[str, Any]:
     """A DR event start, readable by every firmware generation in the field."""
-    duration = int(round((end - start).total_seconds()))
+    duration = round((end - start).total_seconds())
     return {
-        "op": "event", "correlationId": correlation_id, "venId": ven_id,
-        "eventId": event_id, "event_id": event_id, "shed_kw": shed_kw, "duration_sec": duration,
+        "op": "event",
+        "correlationId": correlation_id,
+        "venId": ven_id,
+        "eventId": event_id,
+        "event_id": event_id,
+        "shed_kw": shed_kw,
+        "duration_sec": duration,
         "data": {
-            "event_id": event_id, "requestedReductionKw": shed_kw, "duration_s": duration,
-            "start_ts": int(to_unix(start)), "end_ts": int(to_unix(end)),
+            "event_id": event_id,
+            "requestedReductionKw": shed_kw,
+            "duration_s": duration,
+            "start_ts": int(to_unix(start)),
+            "end_ts": int(to_unix(end)),
         },
     }
 
@@ -92,8 +105,11 @@ class Command(Model):
 
 
 _DATA_MODELS: dict[str, type[Model]] = {
-    "shedLoad": ShedLoadData, "setLoad": SetLoadData, "get": GetData,
-    "set": SetConfigData, "setConfig": SetConfigData,
+    "shedLoad": ShedLoadData,
+    "setLoad": SetLoadData,
+    "get": GetData,
+    "set": SetConfigData,
+    "setConfig": SetConfigData,
 }
 
 
@@ -112,7 +128,9 @@ def parse_command(obj: dict[str, Any]) -> Command:
         "correlationId": obj.get("correlationId"),
         "venId": obj.get("venId"),
         "eventId": _first(obj.get("event_id"), data.get("event_id"), obj.get("eventId"), data.get("eventId")),
-        "shedKw": _first(obj.get("shed_kw"), data.get("requestedReductionKw"), obj.get("requestedReductionKw")),
+        "shedKw": _first(
+            obj.get("shed_kw"), data.get("requestedReductionKw"), obj.get("requestedReductionKw")
+        ),
         "durationS": _first(obj.get("duration_sec"), data.get("duration_s"), obj.get("duration_s")),
         "startTs": _ts(data.get("start_ts"), "data.start_ts"),
         "endTs": _ts(data.get("end_ts"), "data.end_ts"),
@@ -122,15 +140,22 @@ def parse_command(obj: dict[str, Any]) -> Command:
         raise Rejected("missing_field", "a command needs `correlationId`", "correlationId")
     if op in EVENT_OPS:
         if body["shedKw"] is None:
-            raise Rejected("missing_field", "an event needs `shed_kw` or `data.requestedReductionKw`", "shed_kw")
+            raise Rejected(
+                "missing_field", "an event needs `shed_kw` or `data.requestedReductionKw`", "shed_kw"
+            )
         if body["durationS"] is None and body["endTs"] is None:
-            raise Rejected("missing_field", "an event needs `duration_sec` or `data.duration_s`", "duration_sec")
+            raise Rejected(
+                "missing_field", "an event needs `duration_sec` or `data.duration_s`", "duration_sec"
+            )
     try:
         command = Command.model_validate(body)
-        if op in _DATA_MODELS:
-            _DATA_MODELS[op].model_validate(data)
     except ValidationError as err:
         raise from_validation_error(err) from None
+    if op in _DATA_MODELS:
+        try:
+            _DATA_MODELS[op].model_validate(data)
+        except ValidationError as err:
+            raise from_validation_error(err, prefix="data") from None
     return command
 
 

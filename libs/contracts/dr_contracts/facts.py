@@ -50,6 +50,7 @@ class _VenFact(FactPayload):
 
 # -- dr.events (key: eventId) ---------------------------------------------------------------
 
+
 class EventCreated(_EventFact):
     TYPE = "EventCreated"
     startTime: UtcDatetime
@@ -93,6 +94,7 @@ class EventCompleted(_EventFact):
 
 # -- ven.registry (key: venId) --------------------------------------------------------------
 
+
 class Location(Model):
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
@@ -120,6 +122,7 @@ class VenDeleted(_VenFact):
 
 
 # -- dr.commands (key: venId) ---------------------------------------------------------------
+
 
 class CommandRequested(_VenFact):
     """A direct command to one VEN asked for over REST; the dispatcher sends it."""
@@ -153,6 +156,7 @@ class CommandTimedOut(_VenFact):
 
 # -- ven.acks / ven.telemetry (key: venId) --------------------------------------------------
 
+
 class AckReceived(_VenFact):
     TYPE = "AckReceived"
     TOPIC = topics.VEN_ACKS
@@ -173,6 +177,7 @@ class TelemetryReported(_VenFact):
 
 # -- ingest.rejected (key: MQTT topic) ------------------------------------------------------
 
+
 class PayloadRejected(FactPayload):
     TYPE = "PayloadRejected"
     TOPIC = topics.INGEST_REJECTED
@@ -191,8 +196,12 @@ class PayloadRejected(FactPayload):
     @classmethod
     def of(cls, mqtt_topic: str, raw: bytes, rejection: Rejected, received_at: datetime) -> PayloadRejected:
         return cls(
-            mqttTopic=mqtt_topic, code=rejection.code, field=rejection.field,
-            reason=rejection.reason, receivedAt=received_at, sizeBytes=len(raw),
+            mqttTopic=mqtt_topic,
+            code=rejection.code,
+            field=rejection.field,
+            reason=rejection.reason,
+            receivedAt=received_at,
+            sizeBytes=len(raw),
             rawB64=base64.b64encode(raw[: topics.MAX_PAYLOAD_BYTES]).decode(),
         )
 
@@ -200,9 +209,20 @@ class PayloadRejected(FactPayload):
 FACT_TYPES: dict[str, type[FactPayload]] = {
     cls.TYPE: cls
     for cls in (
-        EventCreated, EventCancelled, EventStopRequested, EventActivated, EventCompleted,
-        VenRegistered, VenUpdated, VenDeleted, CommandRequested, CommandIssued, CommandTimedOut,
-        AckReceived, TelemetryReported, PayloadRejected,
+        EventCreated,
+        EventCancelled,
+        EventStopRequested,
+        EventActivated,
+        EventCompleted,
+        VenRegistered,
+        VenUpdated,
+        VenDeleted,
+        CommandRequested,
+        CommandIssued,
+        CommandTimedOut,
+        AckReceived,
+        TelemetryReported,
+        PayloadRejected,
     )
 }
 
@@ -223,8 +243,11 @@ def new_fact(
 ) -> Fact:
     """Wrap a payload; pass a deterministic fact_id where a retry must not make a second fact."""
     return Fact(
-        factId=fact_id or new_fact_id(), type=payload.TYPE,
-        occurredAt=occurred_at or datetime.now(UTC), key=payload.key(), payload=payload,
+        factId=fact_id or new_fact_id(),
+        type=payload.TYPE,
+        occurredAt=occurred_at or datetime.now(UTC),
+        key=payload.key(),
+        payload=payload,
     )
 
 

@@ -38,9 +38,13 @@ def configure_logging(service: str, level: str = "INFO", json: bool | None = Non
     # Libraries (aiokafka, uvicorn, paho) log through stdlib: same format, same stream.
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
-        structlog.stdlib.ProcessorFormatter(processors=[
-            structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer,
-        ], foreign_pre_chain=[structlog.stdlib.add_logger_name, *shared])
+        structlog.stdlib.ProcessorFormatter(
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                renderer,
+            ],
+            foreign_pre_chain=[structlog.stdlib.add_logger_name, *shared],
+        )
     )
     root = logging.getLogger()
     root.handlers[:] = [handler]

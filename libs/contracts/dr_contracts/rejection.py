@@ -48,10 +48,10 @@ _PYDANTIC_CODES = {
 }
 
 
-def from_validation_error(err: ValidationError) -> Rejected:
+def from_validation_error(err: ValidationError, prefix: str = "") -> Rejected:
     """Turn the first pydantic error into a specific Rejected (field path + reason)."""
     first = err.errors(include_url=False)[0]
-    field = ".".join(str(p) for p in first["loc"]) or None
+    field = ".".join(str(p) for p in (prefix, *first["loc"]) if p != "") or None
     kind = str(first["type"])
     code = _PYDANTIC_CODES.get(kind)
     if code is None:
@@ -93,7 +93,8 @@ def _json_error(text: str, exc: ValueError) -> Rejected:
         json.loads(text)
     except ValueError:
         return Rejected("invalid_json", f"payload is not JSON: {exc}")
-    return Rejected("not_finite", "payload contains NaN or Infinity, which JSON does not allow")
+    token = next((t for t in ("-Infinity", "Infinity", "NaN") if t in text), "a non-finite number")
+    return Rejected("not_finite", f"payload contains {token}, which JSON does not allow")
 
 
 def _json_kind(value: Any) -> str:

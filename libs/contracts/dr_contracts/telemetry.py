@@ -51,8 +51,7 @@ class Telemetry(Model):
         ts = to_unix(self.timestamp)
         body["timestamp"] = ts
         body["loads"] = [
-            {k: v for k, v in load.model_dump(exclude={"extras"}).items() if v is not None}
-            | load.extras
+            {k: v for k, v in load.model_dump(exclude={"extras"}).items() if v is not None} | load.extras
             for load in self.loads
         ]
         body.update(
@@ -103,7 +102,6 @@ def normalize_telemetry(obj: dict[str, Any], topic_ven_id: str | None = None) ->
         return Telemetry.model_validate(body)
     except ValidationError as err:
         raise from_validation_error(err) from None
-
 
 
 def _fraction(value: Any) -> Any:

@@ -116,8 +116,12 @@ class MqttTopics:
         if rest == "volttron/metering":
             return "metering", None
         if len(parts) == 3 and parts[2]:
-            kinds = {("ven", "ack"): "ack", ("oadr", "meter"): "oadr", ("ven", "telemetry"): "telemetry",
-                     ("ven", "cmd"): "cmd"}
+            kinds = {
+                ("ven", "ack"): "ack",
+                ("oadr", "meter"): "oadr",
+                ("ven", "telemetry"): "telemetry",
+                ("ven", "cmd"): "cmd",
+            }
             kind = kinds.get((parts[0], parts[1]))
             if kind:
                 return kind, parts[2]

@@ -11,8 +11,8 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.structs import RecordMetadata
-
 from dr_contracts.facts import Fact, encode_fact
+
 from dr_runtime.settings import KafkaSettings
 
 
@@ -28,7 +28,9 @@ def make_producer(settings: KafkaSettings, **overrides: Any) -> AIOKafkaProducer
     return AIOKafkaProducer(**(options | overrides))
 
 
-def make_consumer(settings: KafkaSettings, *topics: str, group_id: str | None, **overrides: Any) -> AIOKafkaConsumer:
+def make_consumer(
+    settings: KafkaSettings, *topics: str, group_id: str | None, **overrides: Any
+) -> AIOKafkaConsumer:
     options: dict[str, Any] = {
         "bootstrap_servers": settings.kafka_bootstrap_servers,
         "group_id": group_id,
@@ -48,12 +50,12 @@ def fact_topic(settings: KafkaSettings, fact: Fact) -> str:
 
 async def send_fact(producer: AIOKafkaProducer, settings: KafkaSettings, fact: Fact) -> RecordMetadata:
     """Append one fact and wait until the broker has acknowledged it (acks=all)."""
-    return await producer.send_and_wait(
-        fact_topic(settings, fact), encode_fact(fact), key=fact.key.encode()
-    )
+    return await producer.send_and_wait(fact_topic(settings, fact), encode_fact(fact), key=fact.key.encode())
 
 
-async def send_facts(producer: AIOKafkaProducer, settings: KafkaSettings, facts: list[Fact]) -> list[RecordMetadata]:
+async def send_facts(
+    producer: AIOKafkaProducer, settings: KafkaSettings, facts: list[Fact]
+) -> list[RecordMetadata]:
     """Append many facts concurrently (they share batches) and wait for every ack."""
     futures = [
         await producer.send(fact_topic(settings, f), encode_fact(f), key=f.key.encode()) for f in facts
