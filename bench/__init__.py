@@ -1,0 +1,1 @@
+"""Benchmarks: scripts that print numbers and merge them into .bench/results.json (`make bench`)."""
