@@ -37,9 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--no-kafka", action="store_true", help="do not start Tansu")
     up.add_argument("--no-mqtt", action="store_true", help="do not start Mosquitto")
     up.add_argument("--no-postgres", action="store_true", help="do not start PostgreSQL")
-    up.add_argument(
-        "--startup-timeout", type=float, default=60.0, help="seconds to wait for each part"
-    )
+    up.add_argument("--startup-timeout", type=float, default=60.0, help="seconds to wait for each part")
     return parser
 
 

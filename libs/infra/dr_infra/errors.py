@@ -24,8 +24,7 @@ class InfraError(RuntimeError):
 def port_in_use(name: str, port: int, host: str = "127.0.0.1") -> InfraError:
     """The error for a requested port that something else already listens on."""
     return InfraError(
-        f"{name}: port {port} on {host} is already in use; "
-        "stop whatever listens there or choose another port"
+        f"{name}: port {port} on {host} is already in use; stop whatever listens there or choose another port"
     )
 
 

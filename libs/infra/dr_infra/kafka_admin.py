@@ -50,9 +50,7 @@ async def kafka_metadata(bootstrap: str, timeout: float = 5.0) -> list[str]:  # 
         await admin.close()
 
 
-def topic_partitions(
-    namespace: str = "", overrides: Mapping[str, int] | None = None
-) -> dict[str, int]:
+def topic_partitions(namespace: str = "", overrides: Mapping[str, int] | None = None) -> dict[str, int]:
     """Concrete topic name -> partition count for every platform topic of ``namespace``.
 
     ``overrides`` maps *base* names (e.g. ``"dr.commands"``) to partition counts.
@@ -85,9 +83,7 @@ async def ensure_topics(
     try:
         async with asyncio.timeout(timeout):
             await admin.start()
-            new = [
-                NewTopic(name, num_partitions=n, replication_factor=1) for name, n in topics.items()
-            ]
+            new = [NewTopic(name, num_partitions=n, replication_factor=1) for name, n in topics.items()]
             response = await admin.create_topics(new)
             for error in response.topic_errors:
                 name, code = error[0], error[1]
@@ -97,9 +93,7 @@ async def ensure_topics(
             seen: dict[str, int] = {}
             while True:
                 described = await admin.describe_topics(list(topics))
-                seen = {
-                    t["topic"]: len(t["partitions"]) for t in described if not t.get("error_code")
-                }
+                seen = {t["topic"]: len(t["partitions"]) for t in described if not t.get("error_code")}
                 if all(seen.get(name) == n for name, n in topics.items()):
                     return
                 wrong = [name for name, n in topics.items() if seen.get(name, n) not in (0, n)]

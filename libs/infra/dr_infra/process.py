@@ -58,9 +58,7 @@ class _Spawner:
             return subprocess.Popen(args, **kwargs)
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(
-                    target=self._run, name="dr-infra-spawner", daemon=True
-                )
+                self._thread = threading.Thread(target=self._run, name="dr-infra-spawner", daemon=True)
                 self._thread.start()
         future: concurrent.futures.Future[subprocess.Popen[bytes]] = concurrent.futures.Future()
         self._queue.put((args, kwargs, future))
@@ -116,6 +114,42 @@ def install_sigterm_handler() -> None:
     except (ValueError, OSError):
         return
     _sigterm_installed = True
+
+
+OWNER_FILE = ".dr-infra-owner"
+_swept = False
+
+
+def _start_time(pid: int) -> str | None:
+    """The process's start time (from /proc), to tell a live owner from a reused pid."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
+def _owner_tag() -> str:
+    return f"{os.getpid()} {_start_time(os.getpid())}"
+
+
+def sweep_stale_workdirs(tmpdir: str | Path | None = None) -> list[Path]:
+    """Remove work dirs left by runners that died without cleaning up (e.g. SIGKILL).
+
+    Only dirs carrying an owner file whose process is gone are removed (their server
+    processes got SIGKILL from the kernel when the owner died). Returns what was removed.
+    Called automatically once per process by :meth:`ManagedProcess.start`.
+    """
+    removed: list[Path] = []
+    for path in Path(tmpdir or tempfile.gettempdir()).glob("dr-infra-*"):
+        try:
+            pid_text, started = (path / OWNER_FILE).read_text().split()
+            if _start_time(int(pid_text)) == (None if started == "None" else started):
+                continue  # the owner still runs (or we cannot tell)
+        except (OSError, ValueError):
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
+    return removed
 
 
 class _DiedEarly(Exception):
@@ -192,7 +226,9 @@ class ManagedProcess(abc.ABC):
                 _live[self] = None
             try:
                 if self.workdir is None:
+                    self._sweep_once()
                     self.workdir = Path(tempfile.mkdtemp(prefix=f"dr-infra-{self.name}-"))
+                    (self.workdir / OWNER_FILE).write_text(_owner_tag())
                     self._prepare()
                 self._start_process()
             except BaseException:
@@ -280,8 +316,9 @@ class ManagedProcess(abc.ABC):
                 self._wait_ready()
             except _DiedEarly as exc:
                 self._stop_process()
-                if attempt + 1 < attempts and not self._port_pinned:
-                    self._port = None  # probably lost a race for the port: try another
+                lost_port_race = "in use" in self.log_tail(10).lower()  # EADDRINUSE
+                if lost_port_race and attempt + 1 < attempts and not self._port_pinned:
+                    self._port = None  # another process took our free port: try another
                     continue
                 raise with_log(
                     f"{self.name} exited during start-up ({exc}) on port {self._port}",
@@ -349,6 +386,13 @@ class ManagedProcess(abc.ABC):
             if self._log_fh is not None:
                 self._log_fh.close()
                 self._log_fh = None
+
+    @staticmethod
+    def _sweep_once() -> None:
+        global _swept
+        if not _swept:
+            _swept = True
+            sweep_stale_workdirs()
 
     def _remove_workdir(self) -> None:
         workdir, self.workdir = self.workdir, None

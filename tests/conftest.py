@@ -1,0 +1,5 @@
+"""Suite-wide pytest configuration. Fixture modules are plugins listed here."""
+
+pytest_plugins = [
+    "tests.fixtures.infra",
+]
