@@ -1,0 +1,1 @@
+"""Ingest: the MQTT -> Kafka bridge and the Kafka -> Postgres projector (separate workers)."""

@@ -1,0 +1,259 @@
+"""Dispatch speed: start time -> every VEN commanded, and -> every ack projected in Postgres.
+
+On a fresh local stack (Tansu, Mosquitto, PostgreSQL) the bench runs, each as its own
+process, the ingest bridge and projector, one dispatcher and a VEN simulator with N VENs
+(`python -m ven_sim`, telemetry every SIM_INTERVAL_S). Once the projector has registered
+the N VENs (from their first reading), it appends an event targeting them, starting 3 s
+later, and measures:
+- commanded: start time -> Kafka timestamp of the last CommandIssued of the event (the
+  dispatcher appends those right after the broker acknowledged each chunk of publishes);
+- acked: start time -> the moment `ven_commands` shows every event command acked
+  (polled every 20 ms), i.e. ack -> bridge -> Kafka -> projector -> Postgres.
+Writes dispatch_{1k,10k}_{commanded,acked}_s (targets: 10k commanded <= 1 s, acked <= 3 s).
+
+    python -m bench.dispatch [--sizes 1000 10000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import orjson
+import psycopg
+
+from bench.results import merge_results, print_table
+from dr_contracts.facts import EventCreated, EventStopRequested, new_fact
+from dr_infra import LocalStack, ensure_topics, topic_partitions
+from dr_infra.postgres import create_database
+from dr_runtime.kafka import make_consumer, make_producer, send_fact
+from dr_runtime.settings import KafkaSettings
+from ingest.adapters.migrations import migrate
+
+LOGS = Path(".bench/logs")
+LEAD_S = 3.0
+#: Telemetry interval of the simulated VENs: slower than the field's 5 s so that the ingest
+#: projector keeps up with 10k VENs' readings and the ack path is measured, not its backlog.
+SIM_INTERVAL_S = 20
+TIMEOUT_S = 180.0
+
+
+class Stack:
+    """The processes of one bench run, sharing one namespace."""
+
+    def __init__(self, stack: LocalStack, ns: str, dsn: str) -> None:
+        self.ns, self.dsn = ns, dsn
+        self.env = os.environ | {
+            "KAFKA_BOOTSTRAP_SERVERS": stack.kafka_bootstrap,
+            "TOPIC_NAMESPACE": ns,
+            "MQTT_URL": stack.mqtt_url,
+            "MQTT_TOPIC_ROOT": f"{ns}/",
+            "DATABASE_URL": dsn,
+            "KAFKA_SESSION_TIMEOUT_MS": "2000",
+            "KAFKA_HEARTBEAT_INTERVAL_MS": "500",
+            "LOG_LEVEL": "INFO",
+            "LOG_JSON": "true",
+        }
+        self.kafka = KafkaSettings(kafka_bootstrap_servers=stack.kafka_bootstrap, topic_namespace=ns)
+        self.procs: list[subprocess.Popen[bytes]] = []
+
+    def spawn(self, name: str, *args: str) -> subprocess.Popen[bytes]:
+        LOGS.mkdir(parents=True, exist_ok=True)
+        with open(LOGS / f"dispatch-{name}.log", "wb") as out:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", *args], env=self.env, stdout=out, stderr=subprocess.STDOUT
+            )
+        self.procs.append(proc)
+        return proc
+
+    def stop(self, proc: subprocess.Popen[bytes]) -> None:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+    def stop_all(self) -> None:
+        for proc in reversed(self.procs):
+            self.stop(proc)
+
+
+async def wait_until(what: str, check: Any, limit_s: float = TIMEOUT_S, every: float = 0.02) -> Any:
+    """Poll the async `check` until it returns something truthy."""
+    deadline = time.monotonic() + limit_s
+    while not (result := await check()):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"bench: {what} not reached within {limit_s:.0f}s")
+        await asyncio.sleep(every)
+    return result
+
+
+async def registered_vens(dsn: str, prefix: str) -> list[str]:
+    async with await psycopg.AsyncConnection.connect(dsn) as conn:
+        cur = await conn.execute("SELECT ven_id FROM vens WHERE ven_id LIKE %s", (f"{prefix}%",))
+        return [row[0] for row in await cur.fetchall()]
+
+
+async def acked_count(conn: psycopg.AsyncConnection, event_id: str, op: str) -> int:
+    cur = await conn.execute(
+        "SELECT count(*) FROM ven_commands WHERE event_id = %s AND op = %s AND acked_at IS NOT NULL",
+        (event_id, op),
+    )
+    row = await cur.fetchone()
+    return int(row[0]) if row else 0
+
+
+class IssuedWatcher:
+    """Kafka timestamps of the event's CommandIssued and AckReceived facts (first seen)."""
+
+    def __init__(self, kafka: KafkaSettings, event_id: str) -> None:
+        topics = kafka.topics
+        self.consumer = make_consumer(kafka, topics.dr_commands, topics.ven_acks, group_id=None)
+        self.event_id, self.issued_ms, self.acks_ms = event_id, dict[str, int](), dict[str, int]()
+
+    def last_ack_ms(self) -> int:
+        """Kafka timestamp of the last ack that answers one of the event's commands."""
+        return max((ms for cid, ms in self.acks_ms.items() if cid in self.issued_ms), default=0)
+
+    async def run(self) -> None:
+        await self.consumer.start()
+        try:
+            while True:
+                for records in (await self.consumer.getmany(timeout_ms=100)).values():
+                    for rec in records:
+                        fact = orjson.loads(rec.value)
+                        p = fact["payload"]
+                        if (
+                            fact["type"] == "CommandIssued"
+                            and p.get("eventId") == self.event_id
+                            and p["op"] == "event"
+                        ):
+                            self.issued_ms.setdefault(p["correlationId"], rec.timestamp)
+                        elif fact["type"] == "AckReceived" and p["ack"].get("correlationId"):
+                            self.acks_ms.setdefault(p["ack"]["correlationId"], rec.timestamp)
+        finally:
+            await self.consumer.stop()
+
+
+async def trial(stack: Stack, n: int) -> dict[str, float | None]:
+    prefix = f"b{n}x{uuid.uuid4().hex[:4]}-"
+    sim = stack.spawn(
+        f"sim-{n}",
+        "ven_sim",
+        "--vens",
+        str(n),
+        "--prefix",
+        prefix,
+        "--interval",
+        str(SIM_INTERVAL_S),
+        "--connections",
+        "4",
+        "--log-level",
+        "INFO",
+    )
+    try:
+        vens = await wait_until(f"{n} VENs registered", lambda: _all_registered(stack.dsn, prefix, n))
+        start = datetime.now(UTC) + timedelta(seconds=LEAD_S)
+        event = EventCreated(
+            eventId=f"evt-{uuid.uuid4().hex[:8]}",
+            startTime=start,
+            endTime=start + timedelta(minutes=10),
+            requestedReductionKw=float(n),
+            venIds=sorted(vens),
+        )
+        watcher = IssuedWatcher(stack.kafka, event.eventId)
+        watching = asyncio.create_task(watcher.run())
+        async with await psycopg.AsyncConnection.connect(stack.dsn, autocommit=True) as conn:
+            await append(stack.kafka, event)
+            await wait_until("every VEN commanded", lambda: _at_least(len(watcher.issued_ms), n))
+            commanded = max(watcher.issued_ms.values()) / 1000 - start.timestamp()
+            acked: float | None = None
+            try:
+                await wait_until("every ack projected", lambda: _acked(conn, event.eventId, "event", n))
+                acked = round(time.time() - start.timestamp(), 3)
+            except TimeoutError:  # reported as null, with how far it got
+                print(
+                    f"  {n} VENs: only {await acked_count(conn, event.eventId, 'event')} acks "
+                    f"projected within {TIMEOUT_S:.0f}s"
+                )
+            in_kafka = watcher.last_ack_ms() / 1000 - start.timestamp()
+            print(
+                f"  {n} VENs: commanded {commanded:.3f}s, last ack in Kafka {in_kafka:.3f}s "
+                f"({len(watcher.acks_ms)} acks), all acks in Postgres {acked}s"
+            )
+            watching.cancel()
+            await asyncio.gather(watching, return_exceptions=True)
+            await append(stack.kafka, EventStopRequested(eventId=event.eventId, reason="bench"))
+            with contextlib.suppress(TimeoutError):  # let the restores land before the VENs go
+                await wait_until("restores acked", lambda: _acked(conn, event.eventId, "restore", n), 60)
+        label = f"{n // 1000}k" if n % 1000 == 0 else str(n)
+        return {f"dispatch_{label}_commanded_s": round(commanded, 3), f"dispatch_{label}_acked_s": acked}
+    finally:
+        stack.stop(sim)
+
+
+async def _all_registered(dsn: str, prefix: str, n: int) -> list[str] | None:
+    vens = await registered_vens(dsn, prefix)
+    return vens if len(vens) >= n else None
+
+
+async def _at_least(value: int, n: int) -> bool:
+    return value >= n
+
+
+async def _acked(conn: psycopg.AsyncConnection, event_id: str, op: str, n: int) -> bool:
+    return await acked_count(conn, event_id, op) >= n
+
+
+async def append(kafka: KafkaSettings, payload: EventCreated | EventStopRequested) -> None:
+    producer = make_producer(kafka)
+    await producer.start()
+    try:
+        await send_fact(producer, kafka, new_fact(payload))
+    finally:
+        await producer.stop()
+
+
+async def run(sizes: list[int]) -> dict[str, float | None]:
+    numbers: dict[str, float | None] = {}
+    with LocalStack() as local:
+        ns = f"bench{uuid.uuid4().hex[:6]}"
+        await ensure_topics(local.kafka_bootstrap, topic_partitions(ns))
+        dsn = create_database(local.pg_dsn, f"bench_{ns}")
+        await migrate(dsn)
+        stack = Stack(local, ns, dsn)
+        try:
+            stack.spawn("bridge", "ingest", "bridge")
+            stack.spawn("projector", "ingest", "projector")
+            stack.spawn("dispatcher", "dispatcher")
+            for n in sizes:
+                numbers |= await trial(stack, n)
+                print_table(numbers)
+        finally:
+            stack.stop_all()
+    return numbers
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.dispatch", description=__doc__)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10_000])
+    args = parser.parse_args(argv)
+    numbers = asyncio.run(run(args.sizes))
+    merge_results(numbers)
+    print_table(numbers)
+
+
+if __name__ == "__main__":
+    main()

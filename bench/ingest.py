@@ -1,0 +1,376 @@
+"""Ingest end to end: MQTT telemetry -> bridge -> Kafka -> projector -> Postgres rows.
+
+On a fresh local stack (Tansu, Mosquitto, PostgreSQL) the bench starts the bridge
+(1, then 2 replicas) and one projector as their own processes (`python -m ingest ...`),
+then simulated VENs publish CONTRACT.md telemetry (6 loads, QoS 1) on `volttron/metering`
+at a fixed offered rate. Each reading carries its publish time (`sentAt`, kept in the
+row's extras); the row's `ingested_at` is stamped by Postgres. Reported per run:
+- rows_per_s: readings stored / (last row stored - first reading sent);
+- lag p50/p99: ingested_at - sentAt over every row;
+- lost: readings the broker acknowledged (PUBACK) that never became a row.
+
+The load generator writes raw MQTT 3.1.1 PUBLISH packets on one socket: a client
+library spends more CPU per message than the bridge does, and this 2-core machine
+also runs every broker, so the generator must cost next to nothing.
+
+    python -m bench.ingest [--rate 5000] [--seconds 30] [--replicas 1 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import signal
+import struct
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+import psycopg
+
+from bench.results import merge_results, print_table
+from dr_contracts.topics import MqttTopics
+from dr_infra import LocalStack, ensure_topics, topic_partitions
+from dr_infra.postgres import create_database
+from dr_runtime.mqtt import broker_address
+
+REPORT_INTERVAL_S = 5
+LOADS = [
+    ("hvac1", "HVAC", "hvac", 3.5),
+    ("ev1", "EV Charger", "ev", 7.2),
+    ("wh1", "Water Heater", "water_heater", 4.5),
+    ("pool1", "Pool Pump", "pool_pump", 1.5),
+    ("dryer1", "Dryer", "dryer", 5.0),
+    ("pv1", "Solar", "pv", 6.0),
+]
+MAX_IN_FLIGHT = 20_000
+DRAIN_STALL_S = 30.0
+
+
+# -- the load generator ---------------------------------------------------------------------
+
+
+def reading(ven: int, ts: int, sent_at: float) -> bytes:
+    """One CONTRACT.md telemetry payload (canonical and legacy keys, 6 loads)."""
+    loads = [
+        {
+            "loadId": lid,
+            "name": name,
+            "type": kind,
+            "capacityKw": cap,
+            "currentPowerKw": -2.1 if kind == "pv" else round(cap * 0.3, 3),
+            "shedCapabilityKw": 0.0 if kind == "pv" else round(cap * 0.25, 3),
+            "enabled": True,
+            "priority": i + 1,
+        }
+        for i, (lid, name, kind, cap) in enumerate(LOADS)
+    ]
+    used = 2.73 + (ven % 7) * 0.1
+    return orjson.dumps(
+        {
+            "schemaVersion": "1.0",
+            "venId": f"ven-{ven:06d}",
+            "timestamp": ts,
+            "usedPowerKw": used,
+            "shedPowerKw": 0.62,
+            "requestedReductionKw": 1.0,
+            "eventId": None,
+            "baselinePowerKw": 3.35,
+            "batterySoc": 0.54,
+            "panelAmperageRating": 200,
+            "panelVoltage": 240,
+            "panelMaxKw": 48.0,
+            "currentAmps": 34.2,
+            "panelUtilizationPercent": 17.1,
+            "loads": loads,
+            "power_kw": used,
+            "shed_kw": 0.62,
+            "base_power_kw": 3.35,
+            "ts": ts,
+            "active_event": None,
+            "sentAt": sent_at,
+        }
+    )
+
+
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte, n = n % 128, n // 128
+        out.append(byte | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def _string(s: str) -> bytes:
+    b = s.encode()
+    return struct.pack("!H", len(b)) + b
+
+
+def connect_packet(client_id: str) -> bytes:
+    body = _string("MQTT") + bytes([4, 0x02]) + struct.pack("!H", 60) + _string(client_id)
+    return b"\x10" + _varint(len(body)) + body
+
+
+def publish_packet(topic: bytes, pid: int, payload: bytes) -> bytes:
+    body = struct.pack("!H", len(topic)) + topic + struct.pack("!H", pid) + payload
+    return b"\x32" + _varint(len(body)) + body
+
+
+@dataclass
+class Load:
+    total: int
+    sent: int = 0
+    acked: int = 0
+    all_acked: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+async def publish(url: str, topic: str, rate: float, seconds: float, vens: int) -> Load:
+    """Publish `rate` readings/s for `seconds`, QoS 1; count the broker's PUBACKs."""
+    host, port = broker_address(url)
+    reader, writer = await asyncio.open_connection(host, port)
+    writer.write(connect_packet(f"bench-pub-{uuid.uuid4().hex[:8]}"))
+    await writer.drain()
+    if (await reader.readexactly(4))[3] != 0:
+        raise RuntimeError("MQTT broker refused the load generator")
+    load = Load(total=int(rate * seconds))
+    acks = asyncio.create_task(_count_acks(reader, load))
+    topic_b, base_ts = topic.encode(), 1_760_000_000
+    start = time.time()
+    while load.sent < load.total:
+        due = min(load.total, int((time.time() - start) * rate) + 1)
+        if load.sent - load.acked > MAX_IN_FLIGHT:
+            due = load.sent  # the broker is behind: wait for acks, keep the window bounded
+        now = time.time()
+        chunk = []
+        for i in range(load.sent, due):
+            ts = base_ts + (i // vens) * REPORT_INTERVAL_S
+            chunk.append(publish_packet(topic_b, i % 65535 + 1, reading(i % vens, ts, now)))
+        load.sent = due
+        writer.write(b"".join(chunk))
+        await writer.drain()
+        await asyncio.sleep(0.005)
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(load.all_acked.wait(), timeout=60)
+    acks.cancel()
+    writer.close()
+    return load
+
+
+async def _count_acks(reader: asyncio.StreamReader, load: Load) -> None:
+    while True:
+        header = await reader.readexactly(2)
+        body = await reader.readexactly(header[1])
+        if header[0] >> 4 == 4:  # PUBACK
+            load.acked += 1
+            if load.acked == load.total:
+                load.all_acked.set()
+        del body
+
+
+# -- the services under test ----------------------------------------------------------------
+
+
+class Service:
+    """`python -m ingest <command>` as a child process; `ready` once it logged `event`."""
+
+    def __init__(self, command: str, env: dict[str, str], ready_event: str) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "ingest", command],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        self.ready = threading.Event()
+        self.tail: list[bytes] = []
+        threading.Thread(target=self._watch, args=(ready_event.encode(),), daemon=True).start()
+
+    def _watch(self, event: bytes) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            self.tail = [*self.tail[-20:], line]
+            if event in line:
+                self.ready.set()
+
+    def cpu_s(self) -> float:
+        return cpu_s(self.proc.pid)
+
+    def stop(self) -> None:
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def cpu_s(pid: int | None, children: bool = False) -> float:
+    """User + system CPU seconds of a process (and of its live children) so far (Linux /proc)."""
+    if pid is None:
+        return 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        kids = Path(f"/proc/{pid}/task/{pid}/children").read_text().split() if children else []
+    except OSError:
+        return 0.0
+    return own + sum(cpu_s(int(k)) for k in kids)
+
+
+def stack_cpu(stack: LocalStack) -> dict[str, float]:
+    """CPU seconds used so far by each broker (Postgres: the server and its backends)."""
+    return {
+        "kafka": cpu_s(stack.kafka.pid if stack.kafka else None),
+        "mqtt": cpu_s(stack.mqtt.pid if stack.mqtt else None),
+        "postgres": cpu_s(stack.postgres.pid if stack.postgres else None, children=True),
+    }
+
+
+def wait_ready(services: list[Service], timeout: float = 60) -> None:
+    deadline = time.time() + timeout
+    for s in services:
+        if not s.ready.wait(max(0.0, deadline - time.time())):
+            tail = b"".join(s.tail).decode(errors="replace")
+            raise RuntimeError(f"{s.proc.args} not ready:\n{tail}")
+
+
+# -- one run --------------------------------------------------------------------------------
+
+
+_STATS = """
+SELECT count(*), min((extras->>'sentAt')::float8), max(extract(epoch FROM ingested_at))::float8,
+       percentile_cont(ARRAY[0.5, 0.99]) WITHIN GROUP (
+           ORDER BY extract(epoch FROM ingested_at)::float8 - (extras->>'sentAt')::float8)
+FROM ven_telemetry
+"""
+
+
+def stored_count(dsn: str) -> int:
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        return conn.execute("SELECT count(*) FROM ven_telemetry").fetchone()[0]  # type: ignore[index]
+
+
+def wait_drained(dsn: str, expected: int) -> int:
+    """Wait until every acknowledged reading is a row, or until nothing moves for a while."""
+    last, moved = -1, time.time()
+    while True:
+        count = stored_count(dsn)
+        if count >= expected:
+            return count
+        if count != last:
+            last, moved = count, time.time()
+        elif time.time() - moved > DRAIN_STALL_S:
+            return count
+        time.sleep(0.2)
+
+
+def run(stack: LocalStack, replicas: int, rate: float, seconds: float) -> dict[str, Any]:
+    ns = f"b{uuid.uuid4().hex[:8]}"
+    asyncio.run(ensure_topics(stack.kafka_bootstrap, topic_partitions(ns)))
+    dsn = create_database(stack.pg_dsn, f"bench_{ns}")
+    env = (
+        os.environ
+        | stack.env()
+        | {
+            "DATABASE_URL": dsn,
+            "TOPIC_NAMESPACE": ns,
+            "MQTT_TOPIC_ROOT": f"{ns}/",
+            "KAFKA_SESSION_TIMEOUT_MS": "2000",
+            "KAFKA_HEARTBEAT_INTERVAL_MS": "500",
+            "LOG_LEVEL": "INFO",
+            "LOG_JSON": "true",
+        }
+    )
+    projector = Service("projector", env, "projection.assigned")
+    bridges = [
+        Service("bridge", env | {"BRIDGE_CLIENT_ID": f"bench-{ns}-{i}"}, "bridge.subscribed")
+        for i in range(replicas)
+    ]
+    services = [projector, *bridges]
+    try:
+        wait_ready(services)
+        vens = int(rate * REPORT_INTERVAL_S)
+        topic = MqttTopics(f"{ns}/").metering
+        brokers_before = stack_cpu(stack)
+        load = asyncio.run(publish(stack.mqtt_url, topic, rate, seconds, vens))
+        stored = wait_drained(dsn, load.acked)
+        brokers = {k: round(v - brokers_before[k], 1) for k, v in stack_cpu(stack).items()}
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            count, first_sent, last_row, (p50, p99) = conn.execute(_STATS).fetchone()  # type: ignore[misc]
+        cpu = {f"bridge{i}": round(b.cpu_s(), 1) for i, b in enumerate(bridges)}
+        cpu["projector"] = round(projector.cpu_s(), 1)
+        cpu |= brokers
+    finally:
+        for s in services:
+            s.stop()
+    return {
+        "replicas": replicas,
+        "offered_per_s": rate,
+        "sent": load.sent,
+        "acked": load.acked,
+        "stored": stored,
+        "lost": load.acked - count,
+        "rows_per_s": round(count / (last_row - first_sent), 1) if count else 0.0,
+        "lag_p50_ms": round(p50 * 1000, 1) if count else None,
+        "lag_p99_ms": round(p99 * 1000, 1) if count else None,
+        "cpu_s": cpu,
+        "vens": vens,
+    }
+
+
+def per_reading_us(result: dict[str, Any]) -> dict[str, float]:
+    """CPU microseconds each part spent per stored reading."""
+    stored = max(1, result["stored"])
+    return {part: round(seconds * 1e6 / stored, 1) for part, seconds in result["cpu_s"].items()}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.ingest", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rate", type=float, default=5000.0, help="offered readings/s for the capacity runs")
+    parser.add_argument("--seconds", type=float, default=10.0, help="how long VENs publish in each run")
+    parser.add_argument("--replicas", type=int, nargs="+", default=[1, 2], help="bridge replicas to try")
+    parser.add_argument(
+        "--steady",
+        type=float,
+        default=0.6,
+        help="the lag run offers this fraction of the best sustained rate",
+    )
+    args = parser.parse_args(argv)
+    numbers: dict[str, Any] = {"ingest_offered_per_s": args.rate}
+    runs = []
+    with LocalStack() as stack:
+        for replicas in args.replicas:
+            result = run(stack, replicas, args.rate, args.seconds)
+            print(f"ingest capacity, {replicas} bridge(s): {result}", flush=True)
+            runs.append(result)
+            plural = "bridge" if replicas == 1 else "bridges"
+            numbers[f"ingest_rows_per_s_{replicas}_{plural}"] = result["rows_per_s"]
+        best = max(runs, key=lambda r: r["rows_per_s"])
+        steady_rate = max(100.0, round(best["rows_per_s"] * args.steady, -2))
+        steady = run(stack, best["replicas"], steady_rate, args.seconds * 1.5)
+        print(f"ingest steady, {best['replicas']} bridge(s): {steady}", flush=True)
+        runs.append(steady)
+    numbers |= {
+        "ingest_rows_per_s": best["rows_per_s"],
+        "ingest_best_bridges": best["replicas"],
+        "ingest_lag_p50_ms": steady["lag_p50_ms"],
+        "ingest_lag_p99_ms": steady["lag_p99_ms"],
+        "ingest_lag_offered_per_s": steady_rate,
+        "ingest_lag_p99_ms_at_capacity": best["lag_p99_ms"],
+        "ingest_lost": sum(r["lost"] for r in runs),
+    }
+    numbers |= {f"ingest_cpu_us_per_reading_{k}": v for k, v in per_reading_us(runs[0]).items()}
+    merge_results(numbers)
+    print_table(numbers)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,218 @@
+"""How many VENs one simulator process keeps on a 5 s interval without falling behind.
+
+For each N (rising) the bench starts `python -m ven_sim` as its own process against a local
+Mosquitto, lets every VEN report once, then measures over a window:
+- telemetry lateness (publish time - scheduled time, measured inside the simulator):
+  p99 must stay under 1 s and no reading may be skipped;
+- readings received by a subscriber on `volttron/metering`: at least 97 % of N x window /
+  interval, so "published" also means "reached the broker and came back out".
+The largest passing N is written as `sim_vens_per_process` (multiplexed mode) and
+`sim_vens_per_process_per_ven_mode` (one MQTT connection per VEN).
+
+    python -m bench.ven_sim [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+import uuid
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import paho.mqtt.client as paho
+
+from bench.results import merge_results, print_table
+from dr_infra import Mosquitto, free_port
+from dr_runtime.mqtt import broker_address
+from ven_sim.stats import quantile, window
+
+INTERVAL_S = 5.0
+MAX_P99_S = 1.0
+MIN_RECEIVED = 0.97
+LEVELS = {
+    "multiplexed": (1000, 2000, 5000, 10_000, 15_000, 20_000),
+    "per-ven": (250, 500, 1000, 2000, 4000),
+}
+QUICK_LEVELS = {"multiplexed": (2000, 5000, 10_000), "per-ven": (250, 500, 1000)}
+#: Where the search starts (the issue's targets): up while passing, down while failing.
+TARGETS = {"multiplexed": 10_000, "per-ven": 1000}
+START_TIMEOUT_S = 180.0
+
+
+@dataclass
+class Trial:
+    mode: str
+    vens: int
+    p99_ms: float | None
+    max_ms: float | None
+    sent: int
+    received: int
+    expected: int
+    skipped: int
+    cpu: float
+    passed: bool
+
+
+class MeteringCounter:
+    """Counts readings on the metering topic (paho's own thread: cheap, off our loop)."""
+
+    def __init__(self, url: str, topic: str) -> None:
+        host, port = broker_address(url)
+        self.count = 0
+        self._lock = threading.Lock()
+        self._client = paho.Client(
+            paho.CallbackAPIVersion.VERSION2, client_id=f"bench-{uuid.uuid4().hex[:8]}"
+        )
+        self._client.on_message = self._on_message
+        self._client.connect(host, port)
+        self._client.subscribe(topic, qos=0)
+        self._client.loop_start()
+
+    def _on_message(self, *_: Any) -> None:
+        with self._lock:
+            self.count += 1
+
+    def close(self) -> None:
+        self._client.loop_stop()
+        self._client.disconnect()
+
+
+def _get(port: int, path: str) -> Any:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as response:
+        return json.loads(response.read())
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux /proc)."""
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _wait_status(proc: subprocess.Popen[bytes], port: int) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"simulator exited with {proc.returncode}")
+        try:
+            if _get(port, "/health")["running"]:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise TimeoutError("simulator did not start")
+
+
+def run_trial(url: str, mode: str, vens: int, measure_s: float) -> Trial:
+    """Run one simulator process with `vens` VENs and measure it over `measure_s`."""
+    root = f"bench-{uuid.uuid4().hex[:6]}/"
+    port = free_port()
+    counter = MeteringCounter(url, f"{root}volttron/metering")
+    flags = {
+        "--vens": vens,
+        "--mode": mode,
+        "--interval": INTERVAL_S,
+        "--mqtt-url": url,
+        "--mqtt-topic-root": root,
+        "--status-port": port,
+        "--log-level": "WARNING",
+    }
+    cmd = [sys.executable, "-m", "ven_sim", *(str(part) for flag in flags.items() for part in flag)]
+    proc = subprocess.Popen(cmd)
+    try:
+        _wait_status(proc, port)
+        time.sleep(INTERVAL_S + 1.0)  # every VEN reports once; start-up bursts settle
+        first = _snapshot(proc, port, counter)
+        time.sleep(measure_s)
+        last = _snapshot(proc, port, counter)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        counter.close()
+    elapsed = last.at - first.at
+    counts = window(last.lateness, first.lateness)
+    p99, worst = quantile(counts, 0.99), quantile(counts, 1.0)
+    expected = round(vens * elapsed / INTERVAL_S)
+    received = last.received - first.received
+    skipped = last.skipped - first.skipped
+    passed = p99 is not None and p99 < MAX_P99_S and skipped == 0 and received >= MIN_RECEIVED * expected
+    return Trial(
+        mode=mode,
+        vens=vens,
+        p99_ms=None if p99 is None else round(p99 * 1000, 1),
+        max_ms=None if worst is None else round(worst * 1000, 1),
+        sent=last.sent - first.sent,
+        received=received,
+        expected=expected,
+        skipped=skipped,
+        cpu=round((last.cpu - first.cpu) / elapsed, 2),
+        passed=passed,
+    )
+
+
+@dataclass
+class Snapshot:
+    at: float
+    sent: int
+    skipped: int
+    lateness: list[int]
+    received: int
+    cpu: float
+
+
+def _snapshot(proc: subprocess.Popen[bytes], port: int, counter: MeteringCounter) -> Snapshot:
+    """The simulator's counters at one instant of its own clock, then ours right after."""
+    t = _get(port, "/status/telemetry")
+    received, cpu = counter.count, _cpu_seconds(proc.pid)
+    return Snapshot(t["at"], t["sent"], t["skipped"], t["lateness_counts"], received, cpu)
+
+
+def largest(url: str, mode: str, levels: tuple[int, ...], measure_s: float) -> int:
+    """From the target: up while passing (last pass wins), else down to the first pass (or 0)."""
+    i = levels.index(TARGETS[mode])
+    if not _trial(url, mode, levels[i], measure_s):
+        return next((n for n in reversed(levels[:i]) if _trial(url, mode, n, measure_s)), 0)
+    best = levels[i]
+    for vens in levels[i + 1 :]:
+        if not _trial(url, mode, vens, measure_s):
+            break
+        best = vens
+    return best
+
+
+def _trial(url: str, mode: str, vens: int, measure_s: float) -> bool:
+    trial = run_trial(url, mode, vens, measure_s)
+    print(f"  {mode:<12} {vens:>6} VENs: {json.dumps(asdict(trial))}", flush=True)
+    return trial.passed
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="fewer levels, one-interval windows")
+    args = parser.parse_args(argv)
+    levels = QUICK_LEVELS if args.quick else LEVELS
+    measure_s = INTERVAL_S * (1 if args.quick else 2)
+    started = time.monotonic()
+    with Mosquitto() as broker:
+        multiplexed = largest(broker.url, "multiplexed", levels["multiplexed"], measure_s)
+        per_ven = largest(broker.url, "per-ven", levels["per-ven"], measure_s)
+    numbers = {"sim_vens_per_process": multiplexed, "sim_vens_per_process_per_ven_mode": per_ven}
+    merge_results(numbers)
+    print_table(numbers | {"sim_bench_seconds": round(time.monotonic() - started, 1)})
+
+
+if __name__ == "__main__":
+    main()

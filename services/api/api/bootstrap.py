@@ -1,0 +1,112 @@
+"""The one place the API's clients are created: `create_app(settings)`.
+
+Nothing connects at import or in `create_app`; the lifespan opens the Kafka producer and
+the Postgres pool and closes them on shutdown. Tests pass their own `adapters` factory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+
+from fastapi import FastAPI
+from psycopg import AsyncConnection
+from psycopg.rows import DictRow, dict_row
+from psycopg_pool import AsyncConnectionPool
+
+from api.adapters.kafka_log import KafkaFactLog
+from api.adapters.pg_queries import PgQueries
+from api.adapters.pg_registry import PgRegistry
+from api.adapters.projection_watch import PgProjectionWatch
+from api.domain.limits import Limits
+from api.entrypoints import errors, events, ops, stats, vens
+from api.entrypoints.deps import Services
+from api.entrypoints.metrics import ApiMetrics, MetricsMiddleware
+from api.entrypoints.slash import StripTrailingSlash
+from api.ports import FactLog, ProjectionWatch, Registry
+from api.service import Writer
+from api.settings import Settings
+from dr_runtime.kafka import make_producer
+
+
+@dataclass
+class Adapters:
+    facts: FactLog
+    registry: Registry
+    queries: PgQueries
+    watch: ProjectionWatch
+
+
+AdaptersFactory = Callable[[Settings], AbstractAsyncContextManager[Adapters]]
+
+
+@asynccontextmanager
+async def real_adapters(settings: Settings) -> AsyncIterator[Adapters]:
+    """Kafka producer (acks=all) and a psycopg pool (UTC, bounded statements)."""
+    async with AsyncExitStack() as stack:
+        pool = AsyncConnectionPool(
+            settings.database_url,
+            min_size=settings.pg_pool_min_size,
+            max_size=settings.pg_pool_max_size,
+            open=False,
+            timeout=5,
+            connection_class=AsyncConnection[DictRow],
+            kwargs={
+                "autocommit": True,
+                "row_factory": dict_row,
+                "options": "-c TimeZone=UTC -c statement_timeout=5000",
+            },
+        )
+        await pool.open(wait=True, timeout=30)
+        stack.push_async_callback(pool.close)
+        producer = make_producer(
+            settings,
+            linger_ms=settings.api_kafka_linger_ms,
+            request_timeout_ms=settings.kafka_request_timeout_ms,
+        )
+        await producer.start()
+        stack.push_async_callback(producer.stop)
+        watch = PgProjectionWatch(pool, settings.projector_group_id, settings.read_your_writes_poll_s)
+        stack.push_async_callback(watch.close)
+        yield Adapters(KafkaFactLog(producer, settings), PgRegistry(pool), PgQueries(pool), watch)
+
+
+def create_app(settings: Settings, adapters: AdaptersFactory = real_adapters) -> FastAPI:
+    """The FastAPI app; connects only when its lifespan starts."""
+    metrics = ApiMetrics()
+    limits = Limits(settings.max_reduction_kw, timedelta(seconds=settings.past_start_tolerance_s))
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with adapters(settings) as a:
+            writer = Writer(a.facts, a.registry, a.watch, limits, settings.read_your_writes_timeout_s)
+            app.state.services = Services(
+                writer,
+                a.registry,
+                a.queries,
+                a.facts,
+                metrics,
+                settings.default_page_size,
+                settings.max_page_size,
+            )
+            yield
+
+    app = FastAPI(
+        title="Demand-response API",
+        version="1.0",
+        description="CONTRACT.md section 5: events, VENs, stats. Writes go to Kafka.",
+        lifespan=lifespan,
+        redirect_slashes=False,
+        strict_content_type=False,
+        max_body_size=settings.max_body_bytes,
+    )
+    app.state.tokens = settings.tokens
+    app.state.protect_reads = settings.protect_reads
+    errors.install(app, metrics)
+    for router in (events.writes, events.reads, vens.writes, vens.reads, stats.router, ops.router):
+        app.include_router(router)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.add_middleware(StripTrailingSlash)  # outermost: before routing and metrics
+    return app

@@ -1,0 +1,1 @@
+"""Pure request rules: validation, transitions and the facts a request turns into."""

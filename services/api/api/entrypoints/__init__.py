@@ -1,0 +1,1 @@
+"""HTTP: translate requests into use-case calls and results into the contract's JSON."""

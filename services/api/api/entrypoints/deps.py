@@ -1,0 +1,88 @@
+"""What route handlers receive: the wired services, and query parameters shared by lists."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import Depends, Query, Request, Response
+
+from api.adapters.pg_queries import PgQueries
+from api.domain.errors import Invalid, NotFound, Problem
+from api.domain.fields import IsoDatetime
+from api.entrypoints.metrics import ApiMetrics
+from api.ports import FactLog, Page, Registry, Window
+from api.service import Writer, Written
+from dr_contracts.base import ID_PATTERN, MAX_TS
+
+_ID = re.compile(ID_PATTERN)
+_NO_END = datetime.fromtimestamp(MAX_TS, UTC)
+
+
+@dataclass
+class Services:
+    """Everything a request may use; built once per process by the lifespan."""
+
+    writer: Writer
+    registry: Registry
+    queries: PgQueries
+    facts: FactLog
+    metrics: ApiMetrics
+    default_page: int
+    max_page: int
+
+
+async def _services(request: Request) -> Services:
+    return request.app.state.services
+
+
+ServicesDep = Annotated[Services, Depends(_services)]
+
+
+def existing_id(kind: str, ident: str) -> str:
+    """An id that cannot exist (bad shape) is simply not found; it never reaches SQL."""
+    if not _ID.match(ident):
+        raise NotFound(kind, ident[:140])
+    return ident
+
+
+async def _page(
+    svc: ServicesDep,
+    limit: Annotated[int | None, Query(ge=1, description="page size; capped by MAX_PAGE_SIZE")] = None,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> Page:
+    return Page(min(limit or svc.default_page, svc.max_page), offset)
+
+
+PageDep = Annotated[Page, Depends(_page)]
+
+Start = Annotated[IsoDatetime | None, Query(description="ISO 8601 with zone; inclusive")]
+End = Annotated[IsoDatetime | None, Query(description="ISO 8601 with zone; exclusive")]
+
+
+def window(start: datetime | None, end: datetime | None, default_span: timedelta) -> Window:
+    """[start, end): start defaults to `default_span` before now; end to no bound (device
+    clocks run ahead of ours, and their readings must still show)."""
+    start = start or datetime.now(UTC) - default_span
+    end = end or _NO_END
+    if end <= start:
+        raise Invalid([Problem("end", "must be after start", "end_before_start")])
+    return Window(start, end)
+
+
+def next_page(response: Response, rows: list[Any], page: Page) -> list[Any]:
+    """Rows were fetched with limit+1: trim and say where the next page starts."""
+    if len(rows) > page.limit:
+        response.headers["X-Next-Offset"] = str(page.offset + page.limit)
+        return rows[: page.limit]
+    return rows
+
+
+def behind_header(response: Response, written: Written, metrics: ApiMetrics) -> None:
+    """Tell the client its write is acknowledged but not yet readable."""
+    metrics.facts.labels(written.payload.TYPE).inc()
+    if written.behind:
+        metrics.behind.inc()
+        response.headers["X-Read-Model-Behind"] = "true"

@@ -1,0 +1,125 @@
+"""`/api/events`: create, list, read, stop and cancel demand-response events."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Response
+
+from api.domain.errors import NotFound
+from api.domain.events import EventStatus, NewEvent
+from api.entrypoints.auth import require_read_token, require_write_token
+from api.entrypoints.deps import (
+    End,
+    PageDep,
+    ServicesDep,
+    Start,
+    behind_header,
+    existing_id,
+    next_page,
+    window,
+)
+from api.entrypoints.schemas import (
+    CurrentEventOut,
+    ErrorOut,
+    EventDetailOut,
+    EventMetricsOut,
+    EventOut,
+    ValidationErrorOut,
+)
+
+reads = APIRouter(prefix="/api/events", tags=["events"], dependencies=[Depends(require_read_token)])
+writes = APIRouter(prefix="/api/events", tags=["events"], dependencies=[Depends(require_write_token)])
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorOut},
+    409: {"model": ErrorOut},
+    422: {"model": ValidationErrorOut},
+    503: {"model": ErrorOut},
+}
+_HISTORY_SPAN = timedelta(days=30)
+
+
+@writes.post("", status_code=201, responses=_ERRORS)
+async def create_event(body: NewEvent, svc: ServicesDep, response: Response) -> EventOut:
+    """Schedule an event, or start it now with `status: active`. Answers once Kafka has it."""
+    written = await svc.writer.create_event(body)
+    behind_header(response, written, svc.metrics)
+    fact = written.payload
+    return EventOut(
+        id=fact.eventId,
+        status="active" if fact.startNow else "scheduled",
+        startTime=fact.startTime,
+        endTime=fact.endTime,
+        requestedReductionKw=fact.requestedReductionKw,
+        actualReductionKw=0.0,
+        venIds=fact.venIds,
+        createdAt=written.at,
+    )
+
+
+@reads.get("", responses=_ERRORS)
+async def list_events(
+    svc: ServicesDep,
+    page: PageDep,
+    response: Response,
+    status: Annotated[EventStatus | None, Query()] = None,
+) -> list[EventOut]:
+    """Newest first; `X-Next-Offset` is set when there is another page."""
+    rows = await svc.queries.events(replace(page, limit=page.limit + 1), status)
+    return next_page(response, rows, page)
+
+
+@reads.get("/current", responses=_ERRORS)
+async def current_events(svc: ServicesDep, page: PageDep, response: Response) -> list[CurrentEventOut]:
+    """Every active event (a list: several may overlap), with its live metrics."""
+    rows = await svc.queries.current_events(replace(page, limit=page.limit + 1))
+    return next_page(response, rows, page)
+
+
+@reads.get("/history", responses=_ERRORS)
+async def event_history(
+    svc: ServicesDep,
+    page: PageDep,
+    response: Response,
+    start: Start = None,
+    end: End = None,
+) -> list[EventOut]:
+    """Events overlapping [start, end); default: the last 30 days."""
+    rows = await svc.queries.history(window(start, end, _HISTORY_SPAN), replace(page, limit=page.limit + 1))
+    return next_page(response, rows, page)
+
+
+@reads.get("/{event_id}", responses=_ERRORS)
+async def get_event(event_id: str, svc: ServicesDep) -> EventDetailOut:
+    """The event with currentReductionKw, vensResponding, avgResponseMs and its VENs."""
+    event = await svc.queries.event_detail(existing_id("event", event_id), with_vens=True)
+    if event is None:
+        raise NotFound("event", event_id)
+    return event  # type: ignore[return-value]
+
+
+@reads.get("/{event_id}/metrics", responses=_ERRORS)
+async def event_metrics(event_id: str, svc: ServicesDep) -> EventMetricsOut:
+    event = await svc.queries.event_detail(existing_id("event", event_id), with_vens=False)
+    if event is None:
+        raise NotFound("event", event_id)
+    return event  # type: ignore[return-value]
+
+
+@writes.post("/{event_id}/stop", status_code=202, responses=_ERRORS)
+async def stop_event(event_id: str, svc: ServicesDep, response: Response) -> EventOut:
+    """End an active event early; the dispatcher restores the VENs (202: under way)."""
+    event, written = await svc.writer.stop_event(existing_id("event", event_id))
+    behind_header(response, written, svc.metrics)
+    return EventOut(**(event | {"status": "stopped"}))
+
+
+@writes.delete("/{event_id}", responses=_ERRORS)
+async def cancel_event(event_id: str, svc: ServicesDep, response: Response) -> EventOut:
+    """Cancel an event that has not started."""
+    event, written = await svc.writer.cancel_event(existing_id("event", event_id))
+    behind_header(response, written, svc.metrics)
+    return EventOut(**(event | {"status": "cancelled"}))

@@ -1,0 +1,164 @@
+"""Response bodies of CONTRACT.md section 5 (camelCase), for serialisation and /docs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+
+class EventOut(BaseModel):
+    id: str
+    status: str
+    startTime: datetime
+    endTime: datetime
+    requestedReductionKw: float
+    actualReductionKw: float = 0.0
+    venIds: list[str] | None = None
+    createdAt: datetime | None = None
+    activatedAt: datetime | None = None
+    endedAt: datetime | None = None
+    stopRequestedAt: datetime | None = None
+
+
+class EventMetricsOut(BaseModel):
+    currentReductionKw: float
+    vensResponding: int
+    avgResponseMs: float
+
+
+class EventVenOut(BaseModel):
+    venId: str
+    venName: str | None
+    shedKw: float
+    actualShedKw: float | None
+    responseMs: float | None
+    status: str
+
+
+class CurrentEventOut(EventOut, EventMetricsOut):
+    pass
+
+
+class EventDetailOut(EventOut, EventMetricsOut):
+    vens: list[EventVenOut]
+
+
+class LocationOut(BaseModel):
+    lat: float
+    lon: float
+
+
+class LoadOut(BaseModel):
+    id: str | None
+    type: str | None
+    name: str | None
+    capacityKw: float | None
+    shedCapabilityKw: float | None
+    currentPowerKw: float | None
+    enabled: bool | None = None
+
+
+class VenMetricsOut(BaseModel):
+    currentPowerKw: float | None
+    shedAvailabilityKw: float | None
+    activeEventId: str | None
+    shedLoadIds: list[str]
+
+
+class VenOut(BaseModel):
+    id: str
+    name: str
+    status: str
+    location: LocationOut | None
+    createdAt: datetime
+    lastSeen: datetime | None
+    loads: list[LoadOut]
+    metrics: VenMetricsOut
+
+
+class TelemetryPointOut(BaseModel):
+    timestamp: datetime
+    usedPowerKw: float
+    shedPowerKw: float | None
+    requestedReductionKw: float | None
+    eventId: str | None
+    batterySoc: float | None
+
+
+class TelemetryOut(BaseModel):
+    totalCount: int
+    telemetry: list[TelemetryPointOut]
+
+
+class VenEventOut(BaseModel):
+    eventId: str | None
+    timestamp: datetime
+    op: str
+    status: str
+    correlationId: str | None
+    requestedShedKw: float | None
+    actualShedKw: float | None
+    circuitsCurtailed: list[dict[str, Any]]
+
+
+class VenEventsOut(BaseModel):
+    totalCount: int
+    events: list[VenEventOut]
+
+
+class SnapshotOut(BaseModel):
+    timestamp: datetime
+    loadId: str
+    currentPowerKw: float | None
+    shedCapabilityKw: float | None
+    enabled: bool | None
+
+
+class CircuitHistoryOut(BaseModel):
+    totalCount: int
+    snapshots: list[SnapshotOut]
+
+
+class NetworkStatsOut(BaseModel):
+    venCount: int
+    onlineVens: int
+    controllablePowerKw: float
+    potentialLoadReductionKw: float
+    householdUsageKw: float
+    currentLoadReductionKw: float
+
+
+class LoadStatsOut(BaseModel):
+    type: str
+    totalCapacityKw: float
+    totalShedCapabilityKw: float
+    currentUsageKw: float
+
+
+class CommandOut(BaseModel):
+    correlationId: str
+    venId: str
+    op: str
+    eventId: str | None
+    status: str = "requested"
+
+
+class DeletedOut(BaseModel):
+    id: str
+    deleted: bool = True
+
+
+class ProblemOut(BaseModel):
+    field: str
+    reason: str
+    code: str
+
+
+class ValidationErrorOut(BaseModel):
+    detail: list[ProblemOut]
+
+
+class ErrorOut(BaseModel):
+    detail: str

@@ -1,0 +1,183 @@
+"""`/api/vens`: register, read, update, delete VENs; their history; direct commands."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Response
+
+from api.domain.commands import SendCommand
+from api.domain.errors import NotFound
+from api.domain.vens import OVERRIDES, NewVen, VenPatch
+from api.entrypoints.auth import require_read_token, require_write_token
+from api.entrypoints.deps import (
+    End,
+    PageDep,
+    ServicesDep,
+    Start,
+    behind_header,
+    existing_id,
+    next_page,
+    window,
+)
+from api.entrypoints.schemas import (
+    CircuitHistoryOut,
+    CommandOut,
+    DeletedOut,
+    ErrorOut,
+    LoadOut,
+    TelemetryOut,
+    ValidationErrorOut,
+    VenEventsOut,
+    VenOut,
+)
+from dr_contracts.facts import VenRegistered
+
+reads = APIRouter(prefix="/api/vens", tags=["vens"], dependencies=[Depends(require_read_token)])
+writes = APIRouter(prefix="/api/vens", tags=["vens"], dependencies=[Depends(require_write_token)])
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorOut},
+    409: {"model": ErrorOut},
+    422: {"model": ValidationErrorOut},
+    503: {"model": ErrorOut},
+}
+_SERIES_SPAN = timedelta(hours=24)
+_ACKS_SPAN = timedelta(days=30)
+LoadId = Annotated[str | None, Query(min_length=1, max_length=128, pattern=r"^[^\x00]+$")]
+
+
+def _registered(fact: VenRegistered, created_at: Any) -> VenOut:
+    """The answer to a registration, from the fact (GET shows telemetry once it arrives)."""
+    location = fact.location.model_dump() if fact.location else None
+    status = fact.status if fact.status in OVERRIDES else "offline"
+    return VenOut.model_validate(
+        {
+            "id": fact.venId,
+            "name": fact.name,
+            "status": status,
+            "location": location,
+            "createdAt": created_at,
+            "lastSeen": None,
+            "loads": [],
+            "metrics": {
+                "currentPowerKw": None,
+                "shedAvailabilityKw": None,
+                "activeEventId": None,
+                "shedLoadIds": [],
+            },
+        }
+    )
+
+
+@writes.post("", status_code=201, responses=_ERRORS)
+async def register_ven(body: NewVen, svc: ServicesDep, response: Response) -> VenOut:
+    """Register a VEN; `registrationId` becomes its venId (its MQTT identity)."""
+    written = await svc.writer.register_ven(body)
+    behind_header(response, written, svc.metrics)
+    ven = None if written.behind else await svc.queries.ven(written.payload.venId)
+    return VenOut.model_validate(ven) if ven else _registered(written.payload, written.at)
+
+
+@reads.get("", responses=_ERRORS)
+async def list_vens(svc: ServicesDep, page: PageDep, response: Response) -> list[VenOut]:
+    """By venId; `X-Next-Offset` is set when there is another page."""
+    rows = await svc.queries.vens(replace(page, limit=page.limit + 1))
+    return next_page(response, rows, page)
+
+
+async def _ven(svc: ServicesDep, ven_id: str) -> dict[str, Any]:
+    ven = await svc.queries.ven(existing_id("VEN", ven_id))
+    if ven is None:
+        raise NotFound("VEN", ven_id)
+    return ven
+
+
+@reads.get("/{ven_id}", responses=_ERRORS)
+async def get_ven(ven_id: str, svc: ServicesDep) -> VenOut:
+    return await _ven(svc, ven_id)  # type: ignore[return-value]
+
+
+@writes.patch("/{ven_id}", responses=_ERRORS)
+async def update_ven(ven_id: str, body: VenPatch, svc: ServicesDep, response: Response) -> VenOut:
+    """Change name, location or administrative status."""
+    written = await svc.writer.update_ven(existing_id("VEN", ven_id), body)
+    behind_header(response, written, svc.metrics)
+    return await _ven(svc, ven_id)  # type: ignore[return-value]
+
+
+@writes.delete("/{ven_id}", responses=_ERRORS)
+async def delete_ven(ven_id: str, svc: ServicesDep, response: Response) -> DeletedOut:
+    written = await svc.writer.delete_ven(existing_id("VEN", ven_id))
+    behind_header(response, written, svc.metrics)
+    return DeletedOut(id=ven_id)
+
+
+@reads.get("/{ven_id}/loads", responses=_ERRORS)
+async def ven_loads(ven_id: str, svc: ServicesDep) -> list[LoadOut]:
+    """The VEN's circuits as of its latest reading."""
+    return (await _ven(svc, ven_id))["loads"]
+
+
+@reads.get("/{ven_id}/telemetry", responses=_ERRORS)
+async def ven_telemetry(
+    ven_id: str,
+    svc: ServicesDep,
+    page: PageDep,
+    start: Start = None,
+    end: End = None,
+) -> TelemetryOut:
+    """Readings in [start, end) (default: the last 24 h), newest first."""
+    found = await svc.queries.telemetry(existing_id("VEN", ven_id), window(start, end, _SERIES_SPAN), page)
+    if found is None:
+        raise NotFound("VEN", ven_id)
+    return TelemetryOut.model_validate({"totalCount": found[0], "telemetry": found[1]})
+
+
+@reads.get("/{ven_id}/events", responses=_ERRORS)
+async def ven_events(
+    ven_id: str,
+    svc: ServicesDep,
+    page: PageDep,
+    start: Start = None,
+    end: End = None,
+) -> VenEventsOut:
+    """The VEN's acks in [start, end) (default: the last 30 days), newest first."""
+    found = await svc.queries.acks(existing_id("VEN", ven_id), window(start, end, _ACKS_SPAN), page)
+    if found is None:
+        raise NotFound("VEN", ven_id)
+    return VenEventsOut.model_validate({"totalCount": found[0], "events": found[1]})
+
+
+@reads.get("/{ven_id}/circuits/history", responses=_ERRORS)
+async def circuit_history(
+    ven_id: str,
+    svc: ServicesDep,
+    page: PageDep,
+    load_id: LoadId = None,
+    start: Start = None,
+    end: End = None,
+) -> CircuitHistoryOut:
+    """Per-circuit samples in [start, end) (default: the last 24 h), newest first."""
+    found = await svc.queries.circuit_history(
+        existing_id("VEN", ven_id), load_id, window(start, end, _SERIES_SPAN), page
+    )
+    if found is None:
+        raise NotFound("VEN", ven_id)
+    return CircuitHistoryOut.model_validate({"totalCount": found[0], "snapshots": found[1]})
+
+
+@writes.post("/{ven_id}/send-event", status_code=202, responses=_ERRORS)
+async def send_event(ven_id: str, body: SendCommand, svc: ServicesDep, response: Response) -> CommandOut:
+    """Send one command to one VEN now; the dispatcher publishes it (202 + correlationId)."""
+    written = await svc.writer.send_command(existing_id("VEN", ven_id), body)
+    behind_header(response, written, svc.metrics)
+    fact = written.payload
+    return CommandOut(
+        correlationId=fact.correlationId,
+        venId=fact.venId,
+        op=fact.op,
+        eventId=fact.payload.get("eventId"),
+    )

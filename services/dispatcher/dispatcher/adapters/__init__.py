@@ -1,0 +1,1 @@
+"""Kafka, MQTT and Postgres behind the dispatcher's ports."""

@@ -1,0 +1,157 @@
+"""The one place the dispatcher's clients are built and wired; nothing connects at import."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from functools import partial
+
+import structlog
+
+from dispatcher.adapters.fact_log import KafkaFactLog
+from dispatcher.adapters.lease import PartitionLease
+from dispatcher.adapters.log_reader import LogReader
+from dispatcher.adapters.mqtt_publisher import MqttPublisher
+from dispatcher.adapters.records import route_events, route_ledger
+from dispatcher.adapters.vens import PostgresVenDirectory
+from dispatcher.domain.retry import RetryPolicy
+from dispatcher.service.dispatcher import Dispatcher
+from dispatcher.settings import Settings
+from dr_runtime.kafka import make_consumer, make_producer
+
+log = structlog.get_logger()
+
+#: An EventActivated lists every allocated VEN (~60 bytes each): allow big records.
+MAX_RECORD_BYTES = 16 * 1024 * 1024
+#: How long a takeover waits for the commands/acks log to go quiet.
+LEDGER_SYNC_S = 2.0
+
+
+class Runtime:
+    """A dispatcher wired to Kafka, MQTT and Postgres (connections open in `run`)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = s = settings
+        topics = s.topics
+        self.facts = KafkaFactLog(make_producer(s, max_request_size=MAX_RECORD_BYTES), s)
+        self.publisher = MqttPublisher(
+            s, f"dispatcher-{s.dispatcher_instance_id}", window=s.mqtt_max_inflight
+        )
+        self.vens = PostgresVenDirectory(s.database_url, s.dispatcher_online_missed_intervals)
+        policy = RetryPolicy(
+            s.dispatcher_ack_timeout_s,
+            s.dispatcher_max_attempts,
+            s.dispatcher_backoff,
+            s.dispatcher_max_ack_wait_s,
+        )
+        self.dispatcher = d = Dispatcher(
+            facts=self.facts,
+            sink=self.publisher,
+            vens=self.vens,
+            policy=policy,
+            mqtt_topics=s.mqtt_topics,
+            revoke_grace_s=s.dispatcher_revoke_grace_s,
+        )
+        self.events_log = LogReader(
+            make_consumer(s, group_id=None, fetch_max_wait_ms=100),
+            [topics.dr_events],
+            partial(route_events, d),
+            "events",
+        )
+        self.ledger_log = LogReader(
+            make_consumer(s, group_id=None, fetch_max_wait_ms=100),
+            [topics.dr_commands, topics.ven_acks],
+            partial(route_ledger, d, topics.ven_acks),
+            "ledger",
+        )
+        self.events_lease = PartitionLease(
+            make_consumer(s, group_id=s.dispatcher_group_id),
+            topics.dr_events,
+            self._take_events,
+            d.events_revoked,
+        )
+        self.direct_lease = PartitionLease(
+            make_consumer(s, group_id=s.dispatcher_direct_group_id),
+            topics.dr_commands,
+            self._take_direct,
+            d.direct_revoked,
+        )
+        self.events_ready, self.direct_ready = asyncio.Event(), asyncio.Event()
+
+    async def _take_events(self, partitions: set[int]) -> None:
+        """Own these events once every fact appended before the rebalance is folded."""
+        await self.ledger_log.caught_up_once.wait()
+        await self.events_log.sync()
+        # Commands issued just before the rebalance: knowing them saves duplicate sends
+        # (harmless: same correlationIds), so wait for them, but briefly on a busy log.
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(LEDGER_SYNC_S):
+                await self.ledger_log.sync(strict=False)
+        self.dispatcher.events_assigned(partitions)
+        self.events_ready.set()
+
+    async def _take_direct(self, partitions: set[int]) -> None:
+        await self.ledger_log.caught_up_once.wait()
+        self.dispatcher.direct_assigned(partitions)
+        self.direct_ready.set()
+
+    async def wait_ready(self) -> None:
+        """Until both groups have handed this replica its (possibly empty) share."""
+        await self.events_ready.wait()
+        await self.direct_ready.wait()
+
+    async def run(self) -> None:
+        """Connect everything, run until cancelled, then disconnect in reverse order."""
+        parts = (
+            self.facts,
+            self.publisher,
+            self.vens,
+            self.events_log,
+            self.ledger_log,
+            self.events_lease,
+            self.direct_lease,
+        )
+        started = []
+        try:
+            for part in parts:
+                await part.start()
+                started.append(part)
+            log.info("dispatcher.started", instance=self.settings.dispatcher_instance_id)
+            await asyncio.gather(
+                *(
+                    p.run()
+                    for p in (
+                        self.events_log,
+                        self.ledger_log,
+                        self.dispatcher,
+                        self.events_lease,
+                        self.direct_lease,
+                    )
+                )
+            )
+        finally:
+            for part in reversed(started):
+                with contextlib.suppress(Exception):
+                    await part.stop()
+
+
+@contextlib.asynccontextmanager
+async def running_dispatcher(settings: Settings, ready_timeout_s: float = 30.0) -> AsyncIterator[Runtime]:
+    """Run a dispatcher as a task; yield once it owns its partitions; stop it on exit."""
+    runtime = Runtime(settings)
+    task = asyncio.create_task(runtime.run(), name="dispatcher")
+    try:
+        ready = asyncio.ensure_future(runtime.wait_ready())
+        done, _ = await asyncio.wait(
+            {ready, task}, timeout=ready_timeout_s, return_when=asyncio.FIRST_COMPLETED
+        )
+        ready.cancel()
+        if task in done:
+            await task  # raises its error
+        if ready not in done:
+            raise TimeoutError(f"dispatcher not ready within {ready_timeout_s}s")
+        yield runtime
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)

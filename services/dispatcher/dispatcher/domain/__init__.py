@@ -1,0 +1,1 @@
+"""Pure dispatcher logic: event state folded from facts, allocation, retry and overlap rules."""

@@ -1,0 +1,1 @@
+"""The dispatcher's application layer: reacts to facts, ownership changes and timers."""

@@ -1,0 +1,1 @@
+"""Ingest's I/O: MQTT, Kafka and Postgres."""

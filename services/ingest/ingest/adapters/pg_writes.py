@@ -1,0 +1,169 @@
+"""The SQL of each projection: one set-based statement per table and batch.
+
+Rows go in as arrays (`unnest`), sorted by key so that concurrent transactions lock
+rows in the same order. Every upsert is written so that the result does not depend on
+which of two topics was projected first (see domain/commands.py and domain/vens.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from psycopg import AsyncConnection
+from psycopg.types.json import Jsonb
+
+from dr_contracts import jsonio
+from ingest.domain.batch import Batch
+from ingest.domain.vens import metrics
+
+
+def jsonb(value: Any) -> Jsonb:
+    return Jsonb(value, dumps=jsonio.dumps)
+
+
+def columns(rows: list[tuple[Any, ...]], width: int) -> list[list[Any]]:
+    """Row tuples -> one list per column (the arrays `unnest` takes, sent in binary)."""
+    if not rows:
+        return [[] for _ in range(width)]
+    return [_uniform(list(col)) for col in zip(*rows, strict=True)]
+
+
+def _uniform(column: list[Any]) -> list[Any]:
+    """JSON numbers arrive as int or float; a binary array needs one element type."""
+    kinds = {type(v) for v in column}
+    if float in kinds and int in kinds:
+        return [float(v) if type(v) is int else v for v in column]
+    return column
+
+
+_TELEMETRY = """
+WITH new AS (
+    INSERT INTO ven_telemetry (ven_id, ts, used_power_kw, shed_power_kw, requested_reduction_kw,
+                               event_id, baseline_power_kw, battery_soc, extras, received_at)
+    SELECT * FROM unnest(%b::text[], %b::timestamptz[], %b::float8[], %b::float8[], %b::float8[],
+                         %b::text[], %b::float8[], %b::float8[], %b::jsonb[], %b::timestamptz[])
+    ON CONFLICT DO NOTHING
+    RETURNING ven_id, ts
+)
+INSERT INTO ven_load_samples (ven_id, ts, load_id, current_power_kw, shed_capability_kw, enabled)
+SELECT l.ven_id, l.ts, l.load_id, l.power, l.capability, l.enabled
+FROM unnest(%b::text[], %b::timestamptz[], %b::text[], %b::float8[], %b::float8[], %b::bool[])
+     AS l(ven_id, ts, load_id, power, capability, enabled)
+JOIN new USING (ven_id, ts)
+ON CONFLICT DO NOTHING
+"""
+
+
+async def write_readings(conn: AsyncConnection, batch: Batch) -> None:
+    """New readings and their circuit samples; a reading already stored adds nothing."""
+    readings, loads = [], []
+    for key in sorted(batch.readings):
+        r = batch.readings[key]
+        readings.append(
+            (
+                r.ven_id,
+                r.ts,
+                r.used_power_kw,
+                r.shed_power_kw,
+                r.requested_reduction_kw,
+                r.event_id,
+                r.baseline_power_kw,
+                r.battery_soc,
+                jsonb(r.extras),
+                r.received_at,
+            )
+        )
+        loads += [
+            (
+                r.ven_id,
+                r.ts,
+                load["loadId"],
+                load.get("currentPowerKw"),
+                load.get("shedCapabilityKw"),
+                load.get("enabled"),
+            )
+            for load in r.loads
+        ]
+    if readings:
+        await conn.execute(_TELEMETRY, [*columns(readings, 10), *columns(loads, 6)])
+
+
+_REGISTER_SEEN = """
+INSERT INTO vens (ven_id, name, source, created_at)
+SELECT v, v, 'telemetry', t FROM unnest(%b::text[], %b::timestamptz[]) AS n(v, t)
+ON CONFLICT DO NOTHING
+"""
+
+#: Latest-reading columns: set only when the reading is newer than the one shown.
+_METRIC_COLUMNS = {
+    "last_reading_at": "timestamptz",
+    "current_power_kw": "float8",
+    "shed_power_kw": "float8",
+    "baseline_power_kw": "float8",
+    "shed_availability_kw": "float8",
+    "battery_soc": "float8",
+    "active_event_id": "text",
+    "report_interval_s": "float8",
+    "loads": "jsonb",
+    "panel": "jsonb",
+}
+_NEWER = "(v.last_reading_at IS NULL OR n.last_reading_at > v.last_reading_at)"
+_METRICS = f"""
+UPDATE vens v SET
+    last_seen = greatest(v.last_seen, n.received_at),
+    created_at = least(v.created_at, n.occurred_at),
+    {", ".join(f"{c} = CASE WHEN {_NEWER} THEN n.{c} ELSE v.{c} END" for c in _METRIC_COLUMNS)}
+FROM unnest(%b::text[], %b::timestamptz[], %b::timestamptz[],
+            {", ".join(f"%b::{t}[]" for t in _METRIC_COLUMNS.values())})
+     AS n(ven_id, received_at, occurred_at, {", ".join(_METRIC_COLUMNS)})
+WHERE v.ven_id = n.ven_id
+"""
+
+
+async def write_ven_metrics(conn: AsyncConnection, batch: Batch) -> None:
+    """Register VENs first seen in telemetry, then show each VEN's newest reading."""
+    rows = []
+    for ven_id in sorted(batch.latest):
+        r = batch.latest[ven_id]
+        first_seen, last_received = batch.seen[ven_id]
+        m = metrics(r)
+        rows.append(
+            (
+                ven_id,
+                last_received,
+                first_seen,
+                r.ts,
+                r.used_power_kw,
+                r.shed_power_kw,
+                r.baseline_power_kw,
+                m.shed_availability_kw,
+                r.battery_soc,
+                r.event_id,
+                m.report_interval_s,
+                jsonb(m.loads),
+                jsonb(r.panel),
+            )
+        )
+    if rows:
+        cols = columns(rows, 13)
+        await conn.execute(_REGISTER_SEEN, [cols[0], cols[2]])
+        await conn.execute(_METRICS, cols)
+
+
+_REJECTIONS = """
+INSERT INTO ingest_rejections (fact_id, mqtt_topic, code, field, reason, received_at, size_bytes,
+                               raw_b64)
+SELECT * FROM unnest(%b::text[], %b::text[], %b::text[], %b::text[], %b::text[],
+                     %b::timestamptz[], %b::int[], %b::text[])
+ON CONFLICT DO NOTHING
+"""
+
+
+async def write_rejections(conn: AsyncConnection, batch: Batch) -> None:
+    """Refused MQTT payloads, for operators."""
+    rows = [
+        (fact_id, p.mqttTopic, p.code, p.field, p.reason, p.receivedAt, p.sizeBytes, p.rawB64)
+        for fact_id, (p, _) in sorted(batch.rejections.items())
+    ]
+    if rows:
+        await conn.execute(_REJECTIONS, columns(rows, 8))

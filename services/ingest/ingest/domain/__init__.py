@@ -1,0 +1,1 @@
+"""Pure ingest logic: what a message or a fact means, with no I/O."""

@@ -1,0 +1,77 @@
+"""What the bridge makes of one MQTT message: a fact for Kafka, accepted or rejected.
+
+Fact ids are derived from content, so a message the broker redelivers (because the
+bridge died before its PUBACK) yields the same fact id again and is absorbed downstream.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Any
+
+from dr_contracts.acks import normalize_ack
+from dr_contracts.facts import AckReceived, Fact, PayloadRejected, TelemetryReported, new_fact
+from dr_contracts.rejection import Rejected, decode_object
+from dr_contracts.telemetry import normalize_telemetry
+from dr_contracts.topics import MAX_PAYLOAD_BYTES, MqttTopics
+
+TELEMETRY_KINDS = frozenset({"metering", "oadr", "telemetry"})
+
+
+def intake(
+    topic: str,
+    raw: bytes,
+    received_at: datetime,
+    mqtt_topics: MqttTopics,
+    max_bytes: int = MAX_PAYLOAD_BYTES,
+) -> Fact:
+    """One MQTT message -> AckReceived, TelemetryReported, or PayloadRejected (never raises)."""
+    try:
+        return _accept(topic, raw, received_at, mqtt_topics, max_bytes)
+    except Rejected as rejection:
+        return reject(topic, raw, rejection, received_at)
+    except Exception as exc:  # a parser bug must not stop the bridge: reject and go on
+        bug = Rejected("unprocessable", f"{type(exc).__name__}: {exc}"[:300])
+        return reject(topic, raw, bug, received_at)
+
+
+def reject(topic: str, raw: bytes, rejection: Rejected, received_at: datetime) -> Fact:
+    """The fact that records a refused payload with its reason."""
+    return new_fact(PayloadRejected.of(topic, raw, rejection, received_at))
+
+
+def _accept(topic: str, raw: bytes, received_at: datetime, mqtt_topics: MqttTopics, max_bytes: int) -> Fact:
+    kind, topic_ven_id = mqtt_topics.classify(topic)
+    if kind != "ack" and kind not in TELEMETRY_KINDS:
+        raise Rejected("unknown_topic", f"topic {topic[:200]!r} is not an ingest topic", "topic")
+    obj = decode_object(raw, max_bytes)
+    if kind == "ack":
+        return _ack_fact(obj, topic, topic_ven_id, raw, received_at)
+    return _telemetry_fact(obj, topic, topic_ven_id, received_at)
+
+
+def _ack_fact(
+    obj: dict[str, Any], topic: str, topic_ven_id: str | None, raw: bytes, received_at: datetime
+) -> Fact:
+    ack = normalize_ack(obj, topic_ven_id, received_at)
+    payload = AckReceived(venId=ack.venId, ack=ack, mqttTopic=topic, receivedAt=received_at, raw=obj)
+    return new_fact(payload, fact_id=_digest("ack", ack.venId, raw), occurred_at=received_at)
+
+
+def _telemetry_fact(obj: dict[str, Any], topic: str, topic_ven_id: str | None, received_at: datetime) -> Fact:
+    reading = normalize_telemetry(obj, topic_ven_id)
+    payload = TelemetryReported(
+        venId=reading.venId, reading=reading, mqttTopic=topic, receivedAt=received_at, raw=obj
+    )
+    fact_id = _digest("tel", reading.venId, reading.timestamp.isoformat().encode())
+    return new_fact(payload, fact_id=fact_id, occurred_at=received_at)
+
+
+def _digest(prefix: str, ven_id: str, content: bytes) -> str:
+    """A stable fact id: the same VEN and content always give the same id."""
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(ven_id.encode())
+    digest.update(b"\0")
+    digest.update(content)
+    return f"{prefix}-{digest.hexdigest()}"

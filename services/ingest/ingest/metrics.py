@@ -1,0 +1,19 @@
+"""Counters for operators (Prometheus): what came in, what was refused and why."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, start_http_server
+
+BRIDGE_MESSAGES = Counter("ingest_bridge_messages_total", "MQTT messages forwarded to Kafka", ["kind"])
+REJECTED = Counter("ingest_rejected_total", "MQTT payloads refused, sent to ingest.rejected", ["code"])
+PROJECTED = Counter("ingest_projected_facts_total", "Facts applied to Postgres", ["topic"])
+UNREADABLE = Counter(
+    "ingest_unreadable_facts_total", "Kafka records the projector could not decode", ["topic"]
+)
+POISON = Counter("ingest_poison_facts_total", "Facts skipped because Postgres refused them alone", ["topic"])
+
+
+def serve(port: int) -> None:
+    """Expose /metrics on `port` (0: not at all)."""
+    if port:
+        start_http_server(port)

@@ -1,0 +1,1 @@
+"""The two workers (bridge, projector) and `rebuild`: adapters wired into loops."""

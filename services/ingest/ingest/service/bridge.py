@@ -1,0 +1,142 @@
+"""The bridge: MQTT acks and telemetry -> Kafka facts, acknowledged to MQTT only once stored.
+
+Messages flow through a pipeline: the reader takes what the broker delivered, turns each
+message into a fact and hands it to the producer (which batches by linger); the acker
+awaits the produce of each batch in arrival order and only then sends the PUBACKs. If the
+bridge dies, what it had not acknowledged stays in its persistent session at the broker
+and is delivered again on reconnect; the content-derived fact ids absorb the duplicates.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import aiomqtt
+import structlog
+from aiokafka import AIOKafkaProducer
+
+from dr_contracts.facts import PayloadRejected, encode_fact
+from dr_runtime.kafka import fact_topic
+from ingest import metrics
+from ingest.adapters.mqtt_source import Subscription
+from ingest.domain.intake import intake
+from ingest.service.retry import Stopping, pause
+from ingest.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+#: Messages read, converted and produced in one go at most.
+READ_BATCH = 500
+
+Pending = tuple[list["asyncio.Future[object]"], list[aiomqtt.Message]]
+
+
+class Bridge:
+    """One bridge replica (one member of the shared subscription)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        producer: AIOKafkaProducer,
+        subscription: Callable[[], Subscription],
+        stop: asyncio.Event | None = None,
+    ) -> None:
+        self.settings = settings
+        self.producer = producer
+        self.subscription = subscription
+        self.stop = stop or asyncio.Event()
+        self.subscribed = asyncio.Event()
+        #: Messages handed to Kafka by this replica (accepted or rejected).
+        self.forwarded = 0
+
+    async def run(self) -> None:
+        """Keep a session open until stopped; reconnect (same id, same session) on failure."""
+        attempt = 0
+        while not self.stop.is_set():
+            try:
+                async with self.subscription() as session:
+                    attempt = 0
+                    await self._session(session)
+            except (aiomqtt.MqttError, OSError) as exc:
+                log.warning("bridge.disconnected", error=str(exc)[:300], attempt=attempt)
+            except _KafkaFailed as exc:
+                log.error("bridge.kafka_failed", error=str(exc.__cause__)[:300])
+            self.subscribed.clear()
+            try:
+                await pause(attempt, self.stop)
+            except Stopping:
+                return
+            attempt += 1
+
+    async def _session(self, session: Subscription) -> None:
+        self.subscribed.set()
+        log.info("bridge.subscribed", client_id=self.settings.bridge_client_id)
+        pending: asyncio.Queue[Pending] = asyncio.Queue()
+        reader = asyncio.create_task(self._read(session, pending))
+        acker = asyncio.create_task(self._ack(session, pending))
+        stopping = asyncio.create_task(self.stop.wait())
+        try:
+            await asyncio.wait({reader, acker, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reader  # re-raises an MQTT failure of the reader
+            if not acker.done():
+                with contextlib.suppress(TimeoutError):  # clean stop: PUBACK what Kafka has
+                    await asyncio.wait_for(pending.join(), timeout=10)
+            if acker.done() and acker.exception() is not None:
+                raise acker.exception()  # type: ignore[misc]
+        finally:
+            for task in (reader, acker, stopping):
+                task.cancel()
+
+    async def _read(self, session: Subscription, pending: asyncio.Queue[Pending]) -> None:
+        topics, max_bytes = self.settings.mqtt_topics, self.settings.bridge_max_payload_bytes
+        while True:
+            messages = await session.batch(READ_BATCH)
+            received_at = datetime.now(UTC)
+            futures = []
+            for message in messages:
+                raw = message.payload if isinstance(message.payload, bytes) else bytes(message.payload)
+                fact = intake(message.topic.value, raw, received_at, topics, max_bytes)
+                _count(fact.payload)
+                futures.append(
+                    await self.producer.send(
+                        fact_topic(self.settings, fact), encode_fact(fact), key=fact.key.encode()
+                    )
+                )
+            pending.put_nowait((futures, messages))
+            self.forwarded += len(messages)
+
+    async def _ack(self, session: Subscription, pending: asyncio.Queue[Pending]) -> None:
+        """PUBACK in arrival order, each only after Kafka acknowledged its fact (acks=all)."""
+        while True:
+            futures, messages = await pending.get()
+            try:
+                for future in futures:
+                    await future
+            except Exception as exc:
+                raise _KafkaFailed from exc
+            for message in messages:
+                session.ack(message)
+            pending.task_done()
+
+
+class _KafkaFailed(Exception):
+    """A produce failed: end the session without acknowledging, so the broker redelivers."""
+
+
+def _count(payload: object) -> None:
+    if isinstance(payload, PayloadRejected):
+        metrics.REJECTED.labels(payload.code).inc()
+        log.info(
+            "payload.rejected",
+            mqtt_topic=payload.mqttTopic,
+            code=payload.code,
+            field=payload.field,
+            size_bytes=payload.sizeBytes,
+        )
+    else:
+        metrics.BRIDGE_MESSAGES.labels(type(payload).__name__).inc()

@@ -1,0 +1,41 @@
+"""Ingest settings: the shared blocks plus the bridge's and the projector's own knobs."""
+
+from __future__ import annotations
+
+import socket
+
+from pydantic import Field
+
+from dr_runtime.settings import KafkaSettings, MqttSettings, PostgresSettings, ServiceSettings
+
+
+class Settings(ServiceSettings, KafkaSettings, MqttSettings, PostgresSettings):
+    """Read from the environment (PROJECTOR_GROUP_ID, BRIDGE_CLIENT_ID, ...)."""
+
+    # -- bridge ---------------------------------------------------------------------------
+    #: Fixed MQTT client id per replica: the broker keeps its session (and what it has not
+    #: acknowledged) under this id, so a restarted replica must come back with the same one.
+    bridge_client_id: str = Field(default_factory=lambda: f"ingest-bridge-{socket.gethostname()}")
+    #: Shared-subscription group: every replica in it gets a share of the messages.
+    bridge_share_group: str = "ingest"
+    #: How long the broker keeps the session (and queues QoS 1 messages) while we are away.
+    bridge_session_expiry_s: int = Field(default=86_400, ge=0)
+    #: QoS 1 messages the broker may send ahead of our PUBACKs (MQTT v5 Receive Maximum):
+    #: bounds what waits in the bridge for Kafka's ack.
+    bridge_max_pending: int = Field(default=20_000, ge=1, le=65_535)
+    #: Producer linger for the bridge: more batching, fewer requests.
+    bridge_linger_ms: int = Field(default=20, ge=0)
+    #: Largest payload accepted (the contract's 128 KiB).
+    bridge_max_payload_bytes: int = Field(default=128 * 1024, ge=1)
+
+    # -- projector ------------------------------------------------------------------------
+    projector_group_id: str = "projector"
+    #: Facts applied per Postgres transaction at most.
+    projector_max_batch: int = Field(default=5_000, ge=1)
+    #: How long one poll waits for facts.
+    projector_poll_ms: int = Field(default=200, ge=1)
+    #: `rebuild` stops once no fact arrived for this long.
+    rebuild_idle_s: float = Field(default=3.0, gt=0)
+
+    #: Prometheus metrics on this port (0: off).
+    metrics_port: int = Field(default=0, ge=0, le=65535)

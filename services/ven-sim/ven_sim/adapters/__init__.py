@@ -1,0 +1,1 @@
+"""I/O of the simulator: MQTT links, the status surface, REST registration."""

@@ -1,0 +1,206 @@
+"""Payloads as VENs in the field send them (CONTRACT.md sections 3 and 4), and broken ones.
+
+Shared by the unit and the integration tests of ingest.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+TS = 1_700_000_000  # 2023-11-14T22:13:20Z
+
+
+def ack_a(ven_id: str = "ven-123", correlation_id: str = "abc123", **extra: Any) -> dict[str, Any]:
+    """Shape A: the documented envelope (`ok`, venId inside)."""
+    return {
+        "op": "shedLoad",
+        "correlationId": correlation_id,
+        "ok": True,
+        "ts": TS,
+        "venId": ven_id,
+        "data": {"shedAmount": 5.0},
+    } | extra
+
+
+def ack_b(correlation_id: str = "xyz-123", **extra: Any) -> dict[str, Any]:
+    """Shape B: deployed firmware, snake_case, no venId (it comes from the topic)."""
+    return {
+        "op": "event",
+        "status": "accepted",
+        "event_id": "evt-123",
+        "requested_shed_kw": 5.0,
+        "actual_shed_kw": 4.8,
+        "ts": TS,
+        "correlationId": correlation_id,
+        "circuits_curtailed": [
+            {
+                "id": "ev1",
+                "name": "EV Charger",
+                "breaker_amps": 50,
+                "original_kw": 8.5,
+                "curtailed_kw": 8.5,
+                "final_kw": 0.0,
+                "critical": False,
+            }
+        ],
+    } | extra
+
+
+def ack_c(correlation_id: str = "cam-1", **extra: Any) -> dict[str, Any]:
+    """Shape C: camelCase firmware with the short circuit form."""
+    return {
+        "op": "event",
+        "status": "completed",
+        "eventId": "evt-9",
+        "requestedShedKw": 4.0,
+        "actualShedKw": 3.5,
+        "ts": TS,
+        "correlationId": correlation_id,
+        "circuits_curtailed": [{"loadId": "circuit_3", "name": "HVAC", "shedKw": 3.5}],
+    } | extra
+
+
+def telemetry(ven_id: str = "ven-123", ts: int = TS, **extra: Any) -> dict[str, Any]:
+    """The full contract reading: canonical fields and the legacy duplicates."""
+    return {
+        "schemaVersion": "1.0",
+        "venId": ven_id,
+        "timestamp": ts,
+        "usedPowerKw": 2.73,
+        "shedPowerKw": 0.62,
+        "requestedReductionKw": 1.0,
+        "eventId": "evt-9",
+        "baselinePowerKw": 3.35,
+        "batterySoc": 0.54,
+        "panelAmperageRating": 200,
+        "panelVoltage": 240,
+        "panelMaxKw": 48.0,
+        "currentAmps": 34.2,
+        "panelUtilizationPercent": 17.1,
+        "loads": [
+            {
+                "loadId": "hvac1",
+                "name": "HVAC",
+                "type": "hvac",
+                "capacityKw": 3.5,
+                "currentPowerKw": 0.82,
+                "shedCapabilityKw": 0.5,
+                "enabled": True,
+                "priority": 1,
+            },
+            {
+                "loadId": "pv1",
+                "name": "Solar",
+                "type": "pv",
+                "capacityKw": 6.0,
+                "currentPowerKw": -2.1,
+                "shedCapabilityKw": 0.0,
+                "enabled": True,
+                "priority": 9,
+            },
+            {
+                "loadId": "ev1",
+                "name": "EV",
+                "type": "ev",
+                "capacityKw": 7.2,
+                "currentPowerKw": 0.0,
+                "shedCapabilityKw": 7.0,
+                "enabled": False,
+                "priority": 2,
+            },
+        ],
+        "power_kw": 2.73,
+        "shed_kw": 0.62,
+        "base_power_kw": 3.35,
+        "ts": ts,
+        "active_event": "evt-9",
+    } | extra
+
+
+def legacy_telemetry(ven_id: str | None = "ven-old", ts: int = TS) -> dict[str, Any]:
+    """Old firmware: legacy keys only, `id` for loads, `batterySOC` in percent, extra keys."""
+    body: dict[str, Any] = {
+        "power_kw": 1.5,
+        "shed_kw": 0.25,
+        "base_power_kw": 2.0,
+        "ts": ts,
+        "active_event": None,
+        "batterySOC": 80,
+        "firmware": "2.1.0",
+        "loads": [{"id": "wh1", "currentPowerKw": 1.2, "shedCapabilityKw": 1.0}],
+    }
+    if ven_id is not None:
+        body["venId"] = ven_id
+    return body
+
+
+def dumps(obj: Any) -> bytes:
+    return orjson.dumps(obj)
+
+
+def _without(obj: dict[str, Any], key: str) -> dict[str, Any]:
+    return {k: v for k, v in obj.items() if k != key}
+
+
+_TEL = {"venId": "ven-1", "timestamp": TS, "usedPowerKw": 1.0}
+_ACK = {"op": "event", "status": "accepted", "correlationId": "c1", "ts": TS}
+
+
+def _tel(**kw: Any) -> bytes:
+    return dumps(_TEL | kw)
+
+
+def _ack(**kw: Any) -> bytes:
+    return dumps(_ACK | kw)
+
+
+#: (name, topic kind, raw payload, expected code, expected field). Topic kinds: `metering`
+#: (volttron/metering), `oadr` (oadr/meter/ven-1), `ack` (ven/ack/ven-1), `bare-ack` (ven/ack/).
+MALFORMED: list[tuple[str, str, bytes, str, str | None]] = [
+    ("invalid utf-8", "metering", b"\xff\xfe{}", "invalid_utf8", None),
+    ("not json", "metering", b"hello", "invalid_json", None),
+    ("json array", "metering", b"[1, 2]", "not_object", None),
+    ("json string", "ack", b'"ok"', "not_object", None),
+    ("empty payload", "metering", b"", "empty", None),
+    ("NaN", "metering", b'{"venId":"ven-1","timestamp":1700000000,"usedPowerKw":NaN}', "not_finite", None),
+    ("over 128 KiB", "metering", _tel(note="x" * (128 * 1024)), "too_large", None),
+    ("no venId anywhere", "metering", dumps(_without(_TEL, "venId")), "missing_ven_id", "venId"),
+    ("venId differs from topic", "oadr", _tel(venId="ven-2"), "ven_id_mismatch", "venId"),
+    ("venId not an id", "metering", _tel(venId="ven/1 #"), "invalid_value", "venId"),
+    ("no timestamp", "metering", dumps(_without(_TEL, "timestamp")), "missing_field", "timestamp"),
+    ("no power", "metering", dumps(_without(_TEL, "usedPowerKw")), "missing_field", "usedPowerKw"),
+    ("power as string", "metering", _tel(usedPowerKw="1.0"), "wrong_type", "usedPowerKw"),
+    ("power absurd", "metering", _tel(usedPowerKw=1e12), "out_of_range", "usedPowerKw"),
+    ("timestamp in ms", "metering", _tel(timestamp=TS * 1000), "out_of_range", "timestamp"),
+    (
+        "timestamp without zone",
+        "metering",
+        _tel(timestamp="2023-11-14T22:13:20"),
+        "invalid_timestamp",
+        "timestamp",
+    ),
+    ("timestamp a bool", "metering", _tel(timestamp=True), "wrong_type", "timestamp"),
+    ("loads an object", "metering", _tel(loads={"a": 1}), "wrong_type", "loads"),
+    ("load without id", "metering", _tel(loads=[{"name": "x"}]), "missing_field", "loads.0.loadId"),
+    (
+        "load enabled as text",
+        "metering",
+        _tel(loads=[{"id": "a", "enabled": "yes"}]),
+        "wrong_type",
+        "loads.0.enabled",
+    ),
+    ("battery over 100 %", "metering", _tel(batterySoc=250), "out_of_range", "batterySoc"),
+    ("eventId a number", "metering", _tel(eventId=5), "wrong_type", "eventId"),
+    ("ack without op", "ack", dumps(_without(_ACK, "op")), "missing_field", "op"),
+    ("ack without outcome", "ack", dumps(_without(_ACK, "status")), "missing_field", "status"),
+    ("ack status unknown", "ack", _ack(status="maybe"), "invalid_value", "status"),
+    ("ack ok not a bool", "ack", _ack(ok="yes"), "wrong_type", "ok"),
+    ("ack ok contradicts status", "ack", _ack(ok=False), "outcome_conflict", "ok"),
+    ("ack data not an object", "ack", _ack(data=[1]), "wrong_type", "data"),
+    ("ack circuits not a list", "ack", _ack(circuits_curtailed="all"), "wrong_type", "circuitsCurtailed"),
+    ("ack ts out of range", "ack", _ack(ts=99_999_999_999), "out_of_range", "ts"),
+    ("ack shed not a number", "ack", _ack(actual_shed_kw="lots"), "wrong_type", "actualShedKw"),
+    ("ack topic without venId", "bare-ack", _ack(), "unknown_topic", "topic"),
+]
