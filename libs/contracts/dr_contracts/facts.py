@@ -252,7 +252,7 @@ def new_fact(
 
 
 def encode_fact(fact: Fact) -> bytes:
-    return jsonio.dumps(fact.model_dump(mode="json"))
+    return fact.model_dump_json().encode()
 
 
 def decode_fact(raw: bytes) -> Fact:

@@ -91,7 +91,7 @@ def _json_error(text: str, exc: ValueError) -> Rejected:
     """Tell NaN/Infinity (which lenient encoders emit) apart from plain syntax errors."""
     try:
         json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return Rejected("invalid_json", f"payload is not JSON: {exc}")
     token = next((t for t in ("-Infinity", "Infinity", "NaN") if t in text), "a non-finite number")
     return Rejected("not_finite", f"payload contains {token}, which JSON does not allow")

@@ -79,9 +79,12 @@ class ServiceProcess(ManagedProcess):
     def _command(self) -> list[str]:
         return [sys.executable, "-m", *self.module_args]
 
+    def full_env(self) -> dict[str, str]:
+        """The process environment: ours, with JSON logs, overlaid by the service's settings."""
+        return dict(os.environ) | {"LOG_JSON": "true"} | self.env
+
     def _popen_kwargs(self) -> dict[str, Any]:
-        env = os.environ | {"LOG_JSON": "true"} | self.env
-        return {"env": env}
+        return {"env": self.full_env()}
 
     def _probe(self, timeout: float) -> None:
         self._probe_fn(self, timeout)

@@ -57,6 +57,7 @@ def build_projector(
     consumer = make_consumer(
         settings,
         group_id=settings.projector_group_id,
+        fetch_max_wait_ms=settings.projector_fetch_wait_ms,
         max_partition_fetch_bytes=4 * 1024 * 1024,
         fetch_max_bytes=64 * 1024 * 1024,
     )

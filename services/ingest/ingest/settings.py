@@ -34,6 +34,8 @@ class Settings(ServiceSettings, KafkaSettings, MqttSettings, PostgresSettings):
     projector_max_batch: int = Field(default=5_000, ge=1)
     #: How long one poll waits for facts.
     projector_poll_ms: int = Field(default=200, ge=1)
+    #: How long the broker may hold an empty fetch; low keeps read-your-writes fast (Tansu holds ~half).
+    projector_fetch_wait_ms: int = Field(default=10, ge=1)
     #: `rebuild` stops once no fact arrived for this long.
     rebuild_idle_s: float = Field(default=3.0, gt=0)
 

@@ -1,0 +1,96 @@
+"""The whole platform as processes: projector, bridge, dispatcher, api and ven-sim.
+
+Used by `make run` (dr_infra.run) and by the end-to-end tests, so both exercise the
+same wiring: every service is its own `python -m ...` process configured only through
+the environment, exactly as in production.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Self
+
+from .errors import InfraError
+from .ports import free_port
+from .services import ServiceProcess, http_probe, log_probe
+
+#: Start order: readers of the log first, so nothing produced is waiting for them.
+SERVICES = ("projector", "bridge", "dispatcher", "api", "ven-sim")
+
+
+class Platform:
+    """Supervises one process per service against the brokers and database in `env`."""
+
+    def __init__(
+        self,
+        env: dict[str, str],
+        *,
+        log_dir: Path,
+        api_port: int | None = None,
+        vens: int = 0,
+        sim_args: list[str] | None = None,
+        startup_timeout: float = 90.0,
+    ) -> None:
+        self.env = dict(env)
+        self.log_dir = log_dir
+        self.api_port = api_port or free_port()
+        self.sim_port = free_port()
+        self.vens = vens
+        common = {"log_dir": log_dir, "startup_timeout": startup_timeout}
+        self.services: dict[str, ServiceProcess] = {
+            "projector": ServiceProcess("projector", ["ingest", "projector"], self.env,
+                                        probe=log_probe('"projection.assigned"'), **common),
+            "bridge": ServiceProcess("bridge", ["ingest", "bridge"], self.env,
+                                     probe=log_probe('"bridge.subscribed"'), **common),
+            "dispatcher": ServiceProcess("dispatcher", ["dispatcher"], self.env,
+                                         probe=log_probe('"dispatcher.started"'), **common),
+            "api": ServiceProcess("api", ["api"], self.env | {"API_PORT": str(self.api_port)},
+                                  port=self.api_port, probe=http_probe("/ready"), **common),
+        }
+        if vens:
+            args = ["ven_sim", "--vens", str(vens), "--status-port", str(self.sim_port),
+                    "--register", "--api-url", self.api_url, *(sim_args or [])]
+            self.services["ven-sim"] = ServiceProcess(
+                "ven-sim", args, self.env, port=self.sim_port, probe=http_probe("/health"), **common
+            )
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.api_port}"
+
+    @property
+    def sim_url(self) -> str:
+        return f"http://127.0.0.1:{self.sim_port}"
+
+    def migrate(self) -> None:
+        """Apply the read-model migrations once, before any service needs the tables."""
+        done = subprocess.run(
+            [sys.executable, "-m", "ingest", "migrate"], env=self.services["api"].full_env(),
+            capture_output=True, text=True, timeout=120,
+        )
+        if done.returncode != 0:
+            raise InfraError(f"migrations failed:\n{done.stderr[-2000:]}")
+
+    def start(self, *names: str) -> Self:
+        """Start the named services (default: all, in dependency order), each until ready."""
+        for name in names or tuple(n for n in SERVICES if n in self.services):
+            self.services[name].start()
+        return self
+
+    def stop(self) -> None:
+        """Stop every service, last started first."""
+        for service in reversed(list(self.services.values())):
+            service.stop()
+
+    def __enter__(self) -> Self:
+        try:
+            self.migrate()
+            return self.start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

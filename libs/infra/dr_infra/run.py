@@ -1,0 +1,84 @@
+"""`make run`: brokers, database and every service as local processes, plus a live demo.
+
+    python -m dr_infra.run [--vens 50] [--demo 1] [--api-port 8000] [--mqtt-port 1883]
+
+Service logs go to .run/logs/<service>.log. After the demo the platform keeps running
+until Ctrl-C, which stops every process this started and removes their temp dirs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import threading
+from pathlib import Path
+
+import httpx
+
+from . import demo
+from .errors import InfraError
+from .kafka_admin import ensure_topics, topic_partitions
+from .platform import Platform
+from .ports import is_port_free
+from .stack import LocalStack
+
+LOG_DIR = Path(".run/logs")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="make run", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--vens", type=int, default=50, help="simulated VENs (0: no simulator)")
+    parser.add_argument("--demo", type=int, default=1, help="1: create and follow a demo event")
+    parser.add_argument("--api-port", type=int, default=8000)
+    parser.add_argument("--mqtt-port", type=int, default=1883)
+    parser.add_argument("--lead-s", type=float, default=10.0, help="demo event starts this much later")
+    parser.add_argument("--duration-s", type=float, default=120.0, help="demo event length")
+    return parser.parse_args(argv)
+
+
+def check_ports(args: argparse.Namespace) -> None:
+    for what, port, var in (("API", args.api_port, "API_PORT"), ("MQTT", args.mqtt_port, "MQTT_PORT")):
+        if not is_port_free(port):
+            raise InfraError(f"{what} port {port} is already in use: stop what listens there "
+                             f"or choose another, e.g. `make run {var}={port + 1}`")
+
+
+def run(args: argparse.Namespace) -> None:
+    check_ports(args)
+    print("starting Tansu (Kafka protocol), Mosquitto and PostgreSQL ...", flush=True)
+    with LocalStack(mqtt_port=args.mqtt_port) as stack:
+        asyncio.run(ensure_topics(stack.kafka_bootstrap, topic_partitions()))
+        env = stack.env()
+        print(f"  Kafka {env['KAFKA_BOOTSTRAP_SERVERS']}  MQTT {env['MQTT_URL']}  Postgres {env['DATABASE_URL']}")
+        print(f"starting services (logs in {LOG_DIR}/) ...", flush=True)
+        with Platform(env, log_dir=LOG_DIR, api_port=args.api_port, vens=args.vens) as platform:
+            for name, service in platform.services.items():
+                print(f"  {name:<11} pid {service.pid}  log {service.log_path}")
+            print(f"REST API on {platform.api_url} (OpenAPI at {platform.api_url}/docs)", flush=True)
+            with httpx.Client(base_url=platform.api_url, timeout=10) as api:
+                if args.vens:
+                    stats = demo.wait_for_vens(api, args.vens)
+                    if args.demo:
+                        reduction = max(1.0, 0.5 * stats["potentialLoadReductionKw"])
+                        event = demo.create_event(api, reduction, args.lead_s, args.duration_s)
+                        progress = demo.follow(api, env["DATABASE_URL"], event["id"])
+                        print(demo.summary(progress), flush=True)
+            print(f"platform running: API {platform.api_url}, MQTT {env['MQTT_URL']}; Ctrl-C to stop", flush=True)
+            threading.Event().wait()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        run(args)
+    except KeyboardInterrupt:
+        print("\nstopped: every process this started is gone", flush=True)
+    except (InfraError, TimeoutError, httpx.HTTPError) as exc:
+        print(f"make run: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
