@@ -37,7 +37,10 @@ def log_probe(marker: str) -> Probe:
     """Ready when the service's log contains `marker` (e.g. its structured 'started' event)."""
 
     def probe(service: ServiceProcess, timeout: float) -> None:
-        if marker not in service.log_path.read_text(errors="replace"):
+        with service.log_path.open("rb") as log:
+            log.seek(service.log_start)
+            text = log.read().decode(errors="replace")
+        if marker not in text:
             raise ConnectionError(f"{service.name} has not logged {marker!r} yet")
 
     return probe
@@ -67,6 +70,8 @@ class ServiceProcess(ManagedProcess):
         self.env = env
         self.log_dir = log_dir
         self._probe_fn = probe
+        #: Where this run's output starts in the log (a restart appends to it).
+        self.log_start = 0
 
     @property
     def log_path(self) -> Path:
@@ -75,6 +80,10 @@ class ServiceProcess(ManagedProcess):
     def _prepare(self) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.log_path.write_text("")  # a fresh log per run, so probes read only this run
+
+    def _launch(self) -> None:
+        self.log_start = self.log_path.stat().st_size if self.log_path.exists() else 0
+        super()._launch()
 
     def _command(self) -> list[str]:
         return [sys.executable, "-m", *self.module_args]
