@@ -1,0 +1,74 @@
+"""deploy/compose.yaml is consistent with the code: real entry points, real settings."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from pydantic import AliasChoices
+from pydantic_settings import BaseSettings
+
+pytestmark = pytest.mark.unit
+COMPOSE = Path(__file__).parents[2] / "deploy" / "compose.yaml"
+INFRA = {"kafka", "mosquitto", "postgres"}
+#: The settings class each python module reads.
+SETTINGS = {"api": "api.settings", "dispatcher": "dispatcher.settings", "ingest": "ingest.settings",
+            "ven_sim": "ven_sim.settings"}
+
+
+def _compose() -> dict[str, Any]:
+    return yaml.safe_load(COMPOSE.read_text())
+
+
+def _platform_services() -> dict[str, dict[str, Any]]:
+    return {name: svc for name, svc in _compose()["services"].items() if name not in INFRA}
+
+
+def _env_names(settings: type[BaseSettings]) -> set[str]:
+    names = set()
+    for name, info in settings.model_fields.items():
+        alias = info.validation_alias
+        if alias is None and settings.model_config.get("alias_generator") is not None:
+            alias = settings.model_config["alias_generator"].validation_alias(name)  # type: ignore[union-attr]
+        if isinstance(alias, AliasChoices):
+            names |= {str(a).upper() for a in alias.choices}
+        else:
+            names.add(str(alias or name).upper())
+    return names
+
+
+def test_every_platform_service_runs_a_real_entry_point() -> None:
+    for name, service in _platform_services().items():
+        python, dash_m, module, *args = service["command"]
+        assert (python, dash_m) == ("python", "-m"), name
+        main = importlib.import_module(f"{module}.__main__")
+        if module == "ingest":
+            assert args[0] in main.COMMANDS, f"{name}: ingest has no command {args[0]!r}"
+        else:
+            assert callable(main.main)
+
+
+def test_every_environment_variable_is_a_real_setting() -> None:
+    for name, service in _platform_services().items():
+        module = service["command"][2]
+        settings = importlib.import_module(SETTINGS[module]).Settings
+        unknown = set(service.get("environment", {})) - _env_names(settings)
+        assert not unknown, f"{name}: {sorted(unknown)} are not settings of {module}"
+
+
+def test_dependencies_exist_and_health_conditions_have_healthchecks() -> None:
+    services = _compose()["services"]
+    for name, service in services.items():
+        for dep, rule in (service.get("depends_on") or {}).items():
+            assert dep in services, f"{name} depends on unknown {dep}"
+            if rule.get("condition") == "service_healthy":
+                assert "healthcheck" in services[dep], f"{name} waits for {dep}, which has no healthcheck"
+
+
+def test_scaled_services_bind_no_fixed_host_port() -> None:
+    services = _compose()["services"]
+    for name in ("dispatcher", "ingest-bridge", "ingest-projector"):
+        assert "ports" not in services[name] and "container_name" not in services[name]
