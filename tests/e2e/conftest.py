@@ -18,7 +18,9 @@ from dr_infra.platform import Platform
 
 
 @pytest.fixture
-def platform_env(kafka_bootstrap: str, mqtt_url: str, pg_db: str, ns: str, kafka_topics: KafkaTopics) -> dict[str, str]:
+def platform_env(
+    kafka_bootstrap: str, mqtt_url: str, pg_db: str, ns: str, kafka_topics: KafkaTopics
+) -> dict[str, str]:
     return {
         "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
         "MQTT_URL": mqtt_url,
@@ -44,8 +46,12 @@ def platform_factory(
     started: list[Platform] = []
 
     def start(vens: int, sim_args: list[str] | None = None) -> Platform:
-        platform = Platform(platform_env, log_dir=tmp_path / "logs", vens=vens,
-                            sim_args=["--prefix", f"{ns}-v", "--interval", "1", *(sim_args or [])])
+        platform = Platform(
+            platform_env,
+            log_dir=tmp_path / "logs",
+            vens=vens,
+            sim_args=["--prefix", f"{ns}-v", "--interval", "1", *(sim_args or [])],
+        )
         started.append(platform)
         platform.__enter__()
         return platform

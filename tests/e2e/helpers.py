@@ -20,16 +20,21 @@ async def online_vens(api: httpx.AsyncClient, count: int) -> dict[str, Any]:
 
 def event_body(lead_s: float, duration_s: float, kw: float) -> dict[str, Any]:
     start = datetime.now(UTC) + timedelta(seconds=lead_s)
-    return {"startTime": start.isoformat(), "endTime": (start + timedelta(seconds=duration_s)).isoformat(),
-            "requestedReductionKw": round(kw, 2)}
+    return {
+        "startTime": start.isoformat(),
+        "endTime": (start + timedelta(seconds=duration_s)).isoformat(),
+        "requestedReductionKw": round(kw, 2),
+    }
 
 
-async def event_reaches(api: httpx.AsyncClient, event_id: str, status: str, timeout: float = 60) -> dict[str, Any]:
+async def event_reaches(
+    api: httpx.AsyncClient, event_id: str, status: str, deadline_s: float = 60
+) -> dict[str, Any]:
     async def reached() -> dict[str, Any] | None:
         event = (await api.get(f"/api/events/{event_id}")).json()
         return event if event["status"] == status else None
 
-    return await wait_for(reached, timeout=timeout, message=f"event {event_id} {status}")
+    return await wait_for(reached, timeout=deadline_s, message=f"event {event_id} {status}")
 
 
 async def all_responding(api: httpx.AsyncClient, event_id: str, count: int) -> dict[str, Any]:

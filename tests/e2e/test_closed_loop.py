@@ -12,7 +12,7 @@ pytestmark = pytest.mark.e2e
 VENS = 6
 
 
-async def test_event_lifecycle_through_rest_only(platform_factory, api_for) -> None:  # noqa: ANN001
+async def test_event_lifecycle_through_rest_only(platform_factory, api_for) -> None:
     platform = platform_factory(VENS, ["--ack-shape", "mix"])
     api = api_for(platform)
     stats = await online_vens(api, VENS)
@@ -47,13 +47,15 @@ async def test_event_lifecycle_through_rest_only(platform_factory, api_for) -> N
     assert len(restores) == VENS and set(applied.values()) == {1}
 
 
-async def test_old_client_payloads_and_every_ack_shape(platform_factory, api_for, pg_db: str) -> None:  # noqa: ANN001
+async def test_old_client_payloads_and_every_ack_shape(platform_factory, api_for, pg_db: str) -> None:
     import psycopg
 
     platform = platform_factory(VENS, ["--ack-shape", "mix"])
     api = api_for(platform)
     stats = await online_vens(api, VENS)
-    body = event_body(lead_s=0, duration_s=20, kw=0.4 * stats["potentialLoadReductionKw"]) | {"status": "active"}
+    body = event_body(lead_s=0, duration_s=20, kw=0.4 * stats["potentialLoadReductionKw"]) | {
+        "status": "active"
+    }
     created = await api.post("/api/events/", json=body)  # old clients: trailing slash, "active" = now
     assert created.status_code == 201, created.text
     event_id = created.json()["id"]

@@ -19,15 +19,19 @@ VENS = 5
 
 
 async def test_sigkill_each_service_and_restart_mosquitto_mid_event(
-    platform_factory, api_for, infra, pg_db: str  # noqa: ANN001
+    platform_factory,
+    api_for,
+    infra,
+    pg_db: str,
 ) -> None:
     if infra.backend != "local":
         pytest.skip("restarts the local Mosquitto process")
     platform = platform_factory(VENS)
     api = api_for(platform)
     stats = await online_vens(api, VENS)
-    created = await api.post("/api/events", json=event_body(lead_s=2, duration_s=40,
-                                                             kw=0.5 * stats["potentialLoadReductionKw"]))
+    created = await api.post(
+        "/api/events", json=event_body(lead_s=2, duration_s=40, kw=0.5 * stats["potentialLoadReductionKw"])
+    )
     assert created.status_code == 201, created.text
     event_id = created.json()["id"]
     await all_responding(api, event_id, VENS)
@@ -42,24 +46,35 @@ async def test_sigkill_each_service_and_restart_mosquitto_mid_event(
         restarted_at = db.execute("SELECT now()").fetchone()[0]
 
         def telemetry_flows_again() -> bool:
-            row = db.execute("SELECT count(DISTINCT ven_id) FROM ven_telemetry WHERE received_at > %s",
-                             (restarted_at,)).fetchone()
+            row = db.execute(
+                "SELECT count(DISTINCT ven_id) FROM ven_telemetry WHERE received_at > %s", (restarted_at,)
+            ).fetchone()
             return row[0] == VENS
 
-        await wait_for(telemetry_flows_again, timeout=60, message="telemetry from every VEN after the restarts")
-        done = await event_reaches(api, event_id, "completed", timeout=90)
+        await wait_for(
+            telemetry_flows_again, timeout=60, message="telemetry from every VEN after the restarts"
+        )
+        done = await event_reaches(api, event_id, "completed", deadline_s=90)
         assert done["vensResponding"] == VENS
 
         def all_restores_acked() -> bool:
-            row = db.execute("SELECT count(*) FROM ven_commands WHERE event_id = %s AND op = 'restore' "
-                             "AND outcome = 'acked'", (event_id,)).fetchone()
+            row = db.execute(
+                "SELECT count(*) FROM ven_commands WHERE event_id = %s AND op = 'restore' "
+                "AND outcome = 'acked'",
+                (event_id,),
+            ).fetchone()
             return row[0] == VENS
 
         await wait_for(all_restores_acked, timeout=60, message="every restore acked and projected")
-        outcomes = db.execute("SELECT op, outcome, count(*) FROM ven_commands WHERE event_id = %s "
-                              "GROUP BY op, outcome ORDER BY op", (event_id,)).fetchall()
+        outcomes = db.execute(
+            "SELECT op, outcome, count(*) FROM ven_commands WHERE event_id = %s "
+            "GROUP BY op, outcome ORDER BY op",
+            (event_id,),
+        ).fetchall()
         assert outcomes == [("event", "acked", VENS), ("restore", "acked", VENS)]
-        duplicates = db.execute("SELECT count(*) - count(DISTINCT (ven_id, ts)) FROM ven_telemetry").fetchone()
+        duplicates = db.execute(
+            "SELECT count(*) - count(DISTINCT (ven_id, ts)) FROM ven_telemetry"
+        ).fetchone()
         assert duplicates[0] == 0
 
     applied = await sim_status(platform.sim_url, "/status/applied")

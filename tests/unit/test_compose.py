@@ -15,8 +15,12 @@ pytestmark = pytest.mark.unit
 COMPOSE = Path(__file__).parents[2] / "deploy" / "compose.yaml"
 INFRA = {"kafka", "mosquitto", "postgres"}
 #: The settings class each python module reads.
-SETTINGS = {"api": "api.settings", "dispatcher": "dispatcher.settings", "ingest": "ingest.settings",
-            "ven_sim": "ven_sim.settings"}
+SETTINGS = {
+    "api": "api.settings",
+    "dispatcher": "dispatcher.settings",
+    "ingest": "ingest.settings",
+    "ven_sim": "ven_sim.settings",
+}
 
 
 def _compose() -> dict[str, Any]:

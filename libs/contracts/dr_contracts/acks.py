@@ -110,7 +110,7 @@ def _outcome(ok: Any, status: Any) -> tuple[bool, str]:
         if ok is not None and ok != (status in OK_STATUSES):
             raise Rejected("outcome_conflict", f"`ok`={ok} contradicts `status`={status!r}", "ok")
         return status in OK_STATUSES, status
-    return ok, "success" if ok else "failed"
+    return bool(ok), "success" if ok else "failed"
 
 
 def _first(obj: dict[str, Any], data: dict[str, Any], *keys: str) -> Any:
@@ -159,7 +159,7 @@ def ack_payload(ack: Ack) -> dict[str, Any]:
                 data[key] = value
         if ack.circuitsCurtailed:
             data["circuitsCurtailed"] = [_short(c) for c in ack.circuitsCurtailed]
-        body = {
+        body: dict[str, Any] = {
             "op": ack.op,
             "correlationId": ack.correlationId,
             "ok": ack.ok,
@@ -179,7 +179,7 @@ def ack_payload(ack: Ack) -> dict[str, Any]:
             "requested_shed_kw": ack.requestedShedKw,
             "actual_shed_kw": ack.actualShedKw,
         }
-        circuits = [_long(c) for c in ack.circuitsCurtailed]
+        circuits: list[dict[str, Any]] = [_long(c) for c in ack.circuitsCurtailed]
     else:
         fields = {
             "eventId": ack.eventId,

@@ -56,8 +56,11 @@ def wait_for_vens(api: httpx.Client, count: int, timeout: float = 120.0) -> dict
 
 def create_event(api: httpx.Client, reduction_kw: float, lead_s: float, duration_s: float) -> dict[str, Any]:
     start = datetime.now(UTC) + timedelta(seconds=lead_s)
-    body = {"startTime": start.isoformat(), "endTime": (start + timedelta(seconds=duration_s)).isoformat(),
-            "requestedReductionKw": round(reduction_kw, 1)}
+    body = {
+        "startTime": start.isoformat(),
+        "endTime": (start + timedelta(seconds=duration_s)).isoformat(),
+        "requestedReductionKw": round(reduction_kw, 1),
+    }
     response = api.post("/api/events", json=body)
     response.raise_for_status()
     return response.json()
@@ -72,8 +75,14 @@ def follow(api: httpx.Client, dsn: str, event_id: str, *, table_rows: int = 8) -
             progress.event = api.get(f"/api/events/{event_id}").json()
             row = db.execute(COMMAND_STATS, (event_id,)).fetchone()
             assert row is not None
-            (progress.sent, progress.acked, progress.timed_out, progress.restored,
-             progress.p50_ms, progress.p99_ms) = row
+            (
+                progress.sent,
+                progress.acked,
+                progress.timed_out,
+                progress.restored,
+                progress.p50_ms,
+                progress.p99_ms,
+            ) = row
             now = time.monotonic()
             if progress.event["status"] == "active":
                 progress.energy_kwh += progress.event["currentReductionKw"] * (now - last) / 3600
@@ -96,7 +105,8 @@ def _draw(p: Progress, rows: int) -> None:
         clock = "over"
     lines = [
         f"event {e['id']}  status {e['status'].upper():<10} {clock}",
-        f"  requested {e['requestedReductionKw']:.1f} kW   delivered now {e.get('currentReductionKw', 0):.1f} kW"
+        f"  requested {e['requestedReductionKw']:.1f} kW"
+        f"   delivered now {e.get('currentReductionKw', 0):.1f} kW"
         f"   VENs responding {e.get('vensResponding', 0)}",
         f"  commands sent {p.sent}   event acked {p.acked}   restores acked {p.restored}"
         f"   timed out {p.timed_out}   avg response {e.get('avgResponseMs', 0):.0f} ms",
@@ -104,8 +114,10 @@ def _draw(p: Progress, rows: int) -> None:
     ]
     for ven in e.get("vens", [])[:rows]:
         actual = ven.get("actualShedKw")
-        lines.append(f"  {ven['venId']:<14}{ven['shedKw']:>13.2f}{actual if actual is not None else 0:>10.2f}"
-                     f"  {ven['status']}")
+        lines.append(
+            f"  {ven['venId']:<14}{ven['shedKw']:>13.2f}{actual if actual is not None else 0:>10.2f}"
+            f"  {ven['status']}"
+        )
     more = len(e.get("vens", [])) - rows
     if more > 0:
         lines.append(f"  ... and {more} more VENs")
@@ -118,11 +130,13 @@ def summary(p: Progress) -> str:
     delivered = e.get("actualReductionKw") or 0.0
     pct = 100 * delivered / requested if requested else 0
     fmt = lambda v: "-" if v is None else f"{v:.0f} ms"  # noqa: E731
-    return "\n".join([
-        f"summary of {e['id']}: {e['status']}",
-        f"  delivered {delivered:.1f} kW of {requested:.1f} kW requested ({pct:.0f}%) by acks",
-        f"  VENs responding {e.get('vensResponding', 0)} of {len(e.get('vens', []))};"
-        f" commands timed out {p.timed_out}; restores acked {p.restored}",
-        f"  response latency p50 {fmt(p.p50_ms)}, p99 {fmt(p.p99_ms)}",
-        f"  energy shed about {p.energy_kwh:.2f} kWh (delivered kW integrated over the event)",
-    ])
+    return "\n".join(
+        [
+            f"summary of {e['id']}: {e['status']}",
+            f"  delivered {delivered:.1f} kW of {requested:.1f} kW requested ({pct:.0f}%) by acks",
+            f"  VENs responding {e.get('vensResponding', 0)} of {len(e.get('vens', []))};"
+            f" commands timed out {p.timed_out}; restores acked {p.restored}",
+            f"  response latency p50 {fmt(p.p50_ms)}, p99 {fmt(p.p99_ms)}",
+            f"  energy shed about {p.energy_kwh:.2f} kWh (delivered kW integrated over the event)",
+        ]
+    )

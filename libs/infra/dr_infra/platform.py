@@ -38,23 +38,31 @@ class Platform:
         self.api_port = api_port or free_port()
         self.sim_port = free_port()
         self.vens = vens
-        common = {"log_dir": log_dir, "startup_timeout": startup_timeout}
+        self.startup_timeout = startup_timeout
         self.services: dict[str, ServiceProcess] = {
-            "projector": ServiceProcess("projector", ["ingest", "projector"], self.env,
-                                        probe=log_probe('"projection.assigned"'), **common),
-            "bridge": ServiceProcess("bridge", ["ingest", "bridge"], self.env,
-                                     probe=log_probe('"bridge.subscribed"'), **common),
-            "dispatcher": ServiceProcess("dispatcher", ["dispatcher"], self.env,
-                                         probe=log_probe('"dispatcher.started"'), **common),
-            "api": ServiceProcess("api", ["api"], self.env | {"API_PORT": str(self.api_port)},
-                                  port=self.api_port, probe=http_probe("/ready"), **common),
+            "projector": self._service("projector", ["ingest", "projector"], '"projection.assigned"'),
+            "bridge": self._service("bridge", ["ingest", "bridge"], '"bridge.subscribed"'),
+            "dispatcher": self._service("dispatcher", ["dispatcher"], '"dispatcher.started"'),
+            "api": self._service("api", ["api"], "/ready", port=self.api_port),
         }
         if vens:
-            args = ["ven_sim", "--vens", str(vens), "--status-port", str(self.sim_port),
-                    "--register", "--api-url", self.api_url, *(sim_args or [])]
-            self.services["ven-sim"] = ServiceProcess(
-                "ven-sim", args, self.env, port=self.sim_port, probe=http_probe("/health"), **common
-            )
+            sim = ["ven_sim", "--vens", str(vens), "--status-port", str(self.sim_port)]
+            sim += ["--register", "--api-url", self.api_url, *(sim_args or [])]
+            self.services["ven-sim"] = self._service("ven-sim", sim, "/health", port=self.sim_port)
+
+    def _service(self, name: str, args: list[str], ready: str, port: int | None = None) -> ServiceProcess:
+        """A service ready on an HTTP path (`/...`) when it has a port, else on a log marker."""
+        probe = http_probe(ready) if port else log_probe(ready)
+        env = self.env | ({"API_PORT": str(port)} if name == "api" else {})
+        return ServiceProcess(
+            name,
+            args,
+            env,
+            log_dir=self.log_dir,
+            probe=probe,
+            port=port,
+            startup_timeout=self.startup_timeout,
+        )
 
     @property
     def api_url(self) -> str:
@@ -67,8 +75,11 @@ class Platform:
     def migrate(self) -> None:
         """Apply the read-model migrations once, before any service needs the tables."""
         done = subprocess.run(
-            [sys.executable, "-m", "ingest", "migrate"], env=self.services["api"].full_env(),
-            capture_output=True, text=True, timeout=120,
+            [sys.executable, "-m", "ingest", "migrate"],
+            env=self.services["api"].full_env(),
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         if done.returncode != 0:
             raise InfraError(f"migrations failed:\n{done.stderr[-2000:]}")

@@ -40,8 +40,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def check_ports(args: argparse.Namespace) -> None:
     for what, port, var in (("API", args.api_port, "API_PORT"), ("MQTT", args.mqtt_port, "MQTT_PORT")):
         if not is_port_free(port):
-            raise InfraError(f"{what} port {port} is already in use: stop what listens there "
-                             f"or choose another, e.g. `make run {var}={port + 1}`")
+            raise InfraError(
+                f"{what} port {port} is already in use: stop what listens there "
+                f"or choose another, e.g. `make run {var}={port + 1}`"
+            )
 
 
 def run(args: argparse.Namespace) -> None:
@@ -50,7 +52,10 @@ def run(args: argparse.Namespace) -> None:
     with LocalStack(mqtt_port=args.mqtt_port) as stack:
         asyncio.run(ensure_topics(stack.kafka_bootstrap, topic_partitions()))
         env = stack.env()
-        print(f"  Kafka {env['KAFKA_BOOTSTRAP_SERVERS']}  MQTT {env['MQTT_URL']}  Postgres {env['DATABASE_URL']}")
+        print(
+            f"  Kafka {env['KAFKA_BOOTSTRAP_SERVERS']}  MQTT {env['MQTT_URL']}"
+            f"  Postgres {env['DATABASE_URL']}"
+        )
         print(f"starting services (logs in {LOG_DIR}/) ...", flush=True)
         with Platform(env, log_dir=LOG_DIR, api_port=args.api_port, vens=args.vens) as platform:
             for name, service in platform.services.items():
@@ -64,7 +69,10 @@ def run(args: argparse.Namespace) -> None:
                         event = demo.create_event(api, reduction, args.lead_s, args.duration_s)
                         progress = demo.follow(api, env["DATABASE_URL"], event["id"])
                         print(demo.summary(progress), flush=True)
-            print(f"platform running: API {platform.api_url}, MQTT {env['MQTT_URL']}; Ctrl-C to stop", flush=True)
+            print(
+                f"platform running: API {platform.api_url}, MQTT {env['MQTT_URL']}; Ctrl-C to stop",
+                flush=True,
+            )
             threading.Event().wait()
 
 

@@ -11,8 +11,8 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.structs import RecordMetadata
-from dr_contracts.facts import Fact, encode_fact
 
+from dr_contracts.facts import Fact, encode_fact
 from dr_runtime.settings import KafkaSettings
 
 

@@ -6,9 +6,10 @@ Names are plain environment variables (KAFKA_BOOTSTRAP_SERVERS, MQTT_URL, DATABA
 
 from __future__ import annotations
 
-from dr_contracts.topics import KafkaTopics, MqttTopics
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from dr_contracts.topics import KafkaTopics, MqttTopics
 
 
 class ServiceSettings(BaseSettings):

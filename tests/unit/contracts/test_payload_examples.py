@@ -3,6 +3,7 @@
 from datetime import UTC, datetime
 
 import pytest
+
 from dr_contracts import jsonio
 from dr_contracts.acks import ack_payload, normalize_ack
 from dr_contracts.commands import command_data, event_command, parse_command, restore_command

@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+
 from dr_contracts import jsonio
 from dr_contracts.acks import normalize_ack
 from dr_contracts.commands import parse_command

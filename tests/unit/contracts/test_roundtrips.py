@@ -3,6 +3,9 @@
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from dr_contracts import jsonio
 from dr_contracts.acks import Ack, CircuitCurtailed, ack_payload, normalize_ack
 from dr_contracts.commands import event_command, parse_command
@@ -19,8 +22,6 @@ from dr_contracts.facts import (
 )
 from dr_contracts.rejection import decode_object
 from dr_contracts.telemetry import LoadReading, Telemetry, normalize_telemetry
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 pytestmark = pytest.mark.unit
 

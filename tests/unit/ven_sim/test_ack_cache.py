@@ -1,6 +1,7 @@
 """AckCache: same correlationId gets the first ack back and is applied once."""
 
 import pytest
+
 from ven_sim.domain import AckCache
 
 pytestmark = pytest.mark.unit

@@ -1,6 +1,7 @@
 """Baseline ring buffer: mean of the 5 minutes before the event start."""
 
 import pytest
+
 from ven_sim.domain import BaselineBuffer
 
 pytestmark = pytest.mark.unit

@@ -1,6 +1,7 @@
 """Circuit kinds: each type's curtailment rule and defaults."""
 
 import pytest
+
 from ven_sim.domain import BATTERY_RESERVE_SOC, KINDS, CircuitType, make_circuit
 from ven_sim.domain.circuits import breaker_for
 

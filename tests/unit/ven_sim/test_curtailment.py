@@ -3,6 +3,7 @@
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from ven_sim.domain import (
     TOLERANCE_KW,
     Circuit,
@@ -60,8 +61,16 @@ def test_critical_only_after_every_non_critical() -> None:
 def test_ack_item_shape() -> None:
     ev = make_circuit(CircuitType.EV, 9.6)
     [item] = curtail([(ev, 8.5)], 10.0).circuits_curtailed()
-    assert item == {"id": "ev1", "loadId": "ev1", "name": "EV Charger", "breaker_amps": 50,
-                    "original_kw": 8.5, "curtailed_kw": 8.5, "final_kw": 0.0, "critical": False}
+    assert item == {
+        "id": "ev1",
+        "loadId": "ev1",
+        "name": "EV Charger",
+        "breaker_amps": 50,
+        "original_kw": 8.5,
+        "curtailed_kw": 8.5,
+        "final_kw": 0.0,
+        "critical": False,
+    }
 
 
 @pytest.mark.parametrize("bad", [-1.0, float("nan"), float("inf"), "5", True])
@@ -86,7 +95,9 @@ def circuit_and_power(draw: st.DrawFn, index: int) -> tuple[Circuit, float]:
     ctype = draw(st.sampled_from(TYPES))
     capacity = draw(st.floats(0.05, 20.0))
     circuit = make_circuit(
-        ctype, capacity, load_id=f"c{index}",
+        ctype,
+        capacity,
+        load_id=f"c{index}",
         priority=draw(st.integers(0, 12)),
         soc=draw(st.floats(0.0, 1.0)),
         enabled=draw(st.booleans() | st.just(True)),
@@ -136,8 +147,7 @@ def test_curtailment_properties(site: list[tuple[Circuit, float]], requested: fl
         assert e.critical == c.critical
 
     # actual is the sum of the parts; never more than requested (+ float tolerance)
-    assert result.actual_shed_kw == pytest.approx(sum(e.curtailed_kw for e in result.entries),
-                                                  abs=TOL)
+    assert result.actual_shed_kw == pytest.approx(sum(e.curtailed_kw for e in result.entries), abs=TOL)
     assert result.actual_shed_kw <= requested + TOLERANCE_KW + TOL
     # sheds what it can up to the request
     assert result.actual_shed_kw >= min(requested, available_total) - 1e-6
@@ -149,7 +159,10 @@ def test_curtailment_properties(site: list[tuple[Circuit, float]], requested: fl
             cy, cur_y = circuits[y.load_id]
             if y.load_id == x.load_id or not _is_sheddable(cy):
                 continue
-            earlier = (not cy.critical and cy.priority < cx.priority) if not cx.critical else (
-                not cy.critical or cy.priority < cx.priority)
+            earlier = (
+                (not cy.critical and cy.priority < cx.priority)
+                if not cx.critical
+                else (not cy.critical or cy.priority < cx.priority)
+            )
             if earlier:
                 assert y.final_kw <= cy.floor_of(cur_y) + TOL, (x, y)

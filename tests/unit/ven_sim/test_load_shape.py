@@ -3,6 +3,7 @@
 import statistics
 
 import pytest
+
 from ven_sim.domain import SHAPES, CircuitType, circuit_kw, noise_key, shape_kw
 
 pytestmark = pytest.mark.unit
@@ -42,10 +43,8 @@ def test_within_zero_and_capacity(ctype: CircuitType) -> None:
 
 
 def test_pv_generates_negative_power_by_day_only() -> None:
-    noon = [circuit_kw(1, "v", "pv1", CircuitType.PV, 6.0, DAY0 + 12 * 3600 + s)
-            for s in range(0, 1800, 300)]
-    night = [circuit_kw(1, "v", "pv1", CircuitType.PV, 6.0, DAY0 + 2 * 3600 + s)
-             for s in range(0, 1800, 300)]
+    noon = [circuit_kw(1, "v", "pv1", CircuitType.PV, 6.0, DAY0 + 12 * 3600 + s) for s in range(0, 1800, 300)]
+    night = [circuit_kw(1, "v", "pv1", CircuitType.PV, 6.0, DAY0 + 2 * 3600 + s) for s in range(0, 1800, 300)]
     assert all(-6.0 <= v < -3.0 for v in noon)
     assert all(v == 0.0 for v in night)
 
@@ -53,7 +52,8 @@ def test_pv_generates_negative_power_by_day_only() -> None:
 def _mean_at(ctype: CircuitType, hour: int, offset: float = 0.0) -> float:
     return statistics.mean(
         shape_kw(SHAPES[ctype], 5.0, noise_key(s, "v", "x"), DAY0 + hour * 3600 + m * 60, offset)
-        for s in range(40) for m in range(0, 60, 7)
+        for s in range(40)
+        for m in range(0, 60, 7)
     )
 
 
@@ -67,4 +67,5 @@ def test_daily_shapes() -> None:
 def test_utc_offset_shifts_local_time() -> None:
     # 21:00 UTC at UTC-5 is 16:00 local: the HVAC afternoon peak
     assert _mean_at(CircuitType.HVAC, 21, -5 * 3600) == pytest.approx(
-        _mean_at(CircuitType.HVAC, 16), rel=0.15)
+        _mean_at(CircuitType.HVAC, 16), rel=0.15
+    )

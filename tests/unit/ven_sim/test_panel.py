@@ -1,6 +1,7 @@
 """Seeded panels: reproducible from (seed, venId), realistic mix of circuits."""
 
 import pytest
+
 from ven_sim.domain import CircuitType, UnknownLoad, build_panel
 
 pytestmark = pytest.mark.unit
@@ -13,7 +14,8 @@ def test_deterministic_from_seed_and_ven_id() -> None:
     panels = [build_panel(5, f"ven-{i:03d}") for i in range(50)]
     assert len({tuple((c.load_id, c.capacity_kw) for c in p.circuits) for p in panels}) > 10
     assert build_panel(5, "ven-001") != build_panel(6, "ven-001") or (
-        build_panel(5, "ven-002") != build_panel(6, "ven-002"))
+        build_panel(5, "ven-002") != build_panel(6, "ven-002")
+    )
 
 
 def test_every_site_has_the_basics_and_some_have_pv() -> None:

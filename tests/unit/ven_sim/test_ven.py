@@ -3,6 +3,7 @@
 from collections.abc import Callable
 
 import pytest
+
 from ven_sim.domain import (
     BATTERY_RESERVE_SOC,
     CircuitType,
@@ -20,12 +21,31 @@ pytestmark = pytest.mark.unit
 T0 = 1760997600  # 2025-10-20 22:00 UTC
 SEED = 3
 READING_KEYS = {
-    "venId", "timestamp", "usedPowerKw", "shedPowerKw", "requestedReductionKw", "eventId",
-    "baselinePowerKw", "batterySoc", "panelAmperageRating", "panelVoltage", "panelMaxKw",
-    "currentAmps", "panelUtilizationPercent", "loads",
+    "venId",
+    "timestamp",
+    "usedPowerKw",
+    "shedPowerKw",
+    "requestedReductionKw",
+    "eventId",
+    "baselinePowerKw",
+    "batterySoc",
+    "panelAmperageRating",
+    "panelVoltage",
+    "panelMaxKw",
+    "currentAmps",
+    "panelUtilizationPercent",
+    "loads",
 }
-LOAD_KEYS = {"loadId", "name", "type", "capacityKw", "currentPowerKw", "shedCapabilityKw",
-             "enabled", "priority"}
+LOAD_KEYS = {
+    "loadId",
+    "name",
+    "type",
+    "capacityKw",
+    "currentPowerKw",
+    "shedCapabilityKw",
+    "enabled",
+    "priority",
+}
 
 
 def site(*types: CircuitType, amps: int = 200, **caps: float) -> SimVen:
@@ -57,6 +77,7 @@ def loads_by_id(reading: dict) -> dict[str, dict]:
 
 # ---- telemetry -------------------------------------------------------------------------
 
+
 def test_reading_has_canonical_values() -> None:
     ven = SimVen("ven-42", 11)
     r = ven.reading(T0)
@@ -69,7 +90,8 @@ def test_reading_has_canonical_values() -> None:
     assert r["panelVoltage"] == 240
     assert r["currentAmps"] == pytest.approx(abs(r["usedPowerKw"]) * 1000 / 240, abs=0.01)
     assert r["panelUtilizationPercent"] == pytest.approx(
-        r["currentAmps"] * 100 / r["panelAmperageRating"], abs=0.01)
+        r["currentAmps"] * 100 / r["panelAmperageRating"], abs=0.01
+    )
     assert r["baselinePowerKw"] == r["usedPowerKw"]  # no history yet: current power
 
 
@@ -95,6 +117,7 @@ def test_pv_is_negative_and_makes_net_export() -> None:
 
 # ---- events ----------------------------------------------------------------------------
 
+
 def test_event_curtails_by_priority_and_reports_shed() -> None:
     ven = site(CircuitType.EV, CircuitType.HVAC, CircuitType.LIGHTING, **{"ev1": 7.2})
     t = find_time(ven, "ev1", lambda kw: kw > 0)
@@ -108,8 +131,7 @@ def test_event_curtails_by_priority_and_reports_shed() -> None:
     r = ven.reading(t + 5)
     assert r["eventId"] == "evt-1" and r["requestedReductionKw"] == 2.0
     assert loads_by_id(r)["ev1"]["currentPowerKw"] <= round(ev_kw - 2.0, 3) + 1e-3
-    assert r["shedPowerKw"] == pytest.approx(max(0.0, r["baselinePowerKw"] - r["usedPowerKw"]),
-                                             abs=2e-3)
+    assert r["shedPowerKw"] == pytest.approx(max(0.0, r["baselinePowerKw"] - r["usedPowerKw"]), abs=2e-3)
     status = ven.status()
     assert status["eventId"] == "evt-1" and status["shedLoadIds"] == ["ev1"]
     assert status["actualShedKw"] == pytest.approx(2.0)
@@ -120,10 +142,8 @@ def test_event_baseline_is_mean_of_five_minutes_before_start() -> None:
     readings = {s: ven.reading(s)["usedPowerKw"] for s in range(T0 - 900, T0, 5)}
     expected = [kw for s, kw in readings.items() if T0 - 300 <= s < T0]
     ven.start_event("evt-b", 1.0, T0, T0 + 600, T0)
-    assert ven.status()["baselinePowerKw"] == pytest.approx(sum(expected) / len(expected),
-                                                            abs=1e-3)
-    assert ven.reading(T0 + 5)["baselinePowerKw"] == pytest.approx(
-        sum(expected) / len(expected), abs=1e-3)
+    assert ven.status()["baselinePowerKw"] == pytest.approx(sum(expected) / len(expected), abs=1e-3)
+    assert ven.reading(T0 + 5)["baselinePowerKw"] == pytest.approx(sum(expected) / len(expected), abs=1e-3)
 
 
 def test_event_baseline_without_history_is_current_power() -> None:
@@ -141,8 +161,7 @@ def test_event_expiry_restores_without_command() -> None:
     r = ven.reading(t + 60)
     assert r["eventId"] is None and r["requestedReductionKw"] == 0.0 and r["shedPowerKw"] == 0.0
     assert ven.status()["shedLoadIds"] == []
-    assert loads_by_id(r)["ev1"]["currentPowerKw"] == pytest.approx(
-        natural(ven, "ev1", t + 60), abs=1e-3)
+    assert loads_by_id(r)["ev1"]["currentPowerKw"] == pytest.approx(natural(ven, "ev1", t + 60), abs=1e-3)
 
 
 def test_tick_reports_the_expired_event() -> None:
@@ -167,7 +186,8 @@ def test_overlapping_event_replaces_current_one() -> None:
         twin.reading(s)
     alone = twin.start_event("evt-2", 4.0, later, later + 7200, later)
     assert [(e.load_id, e.original_kw) for e in second.entries] == [
-        (e.load_id, e.original_kw) for e in alone.entries]
+        (e.load_id, e.original_kw) for e in alone.entries
+    ]
     assert second.actual_shed_kw == pytest.approx(alone.actual_shed_kw)
     status = ven.status()
     assert status["eventId"] == "evt-2" and status["requestedReductionKw"] == 4.0
@@ -185,8 +205,7 @@ def test_restore_gives_loads_back() -> None:
     r = ven.reading(t + 10)
     assert r["eventId"] is None
     assert ven.status()["shedLoadIds"] == []
-    assert loads_by_id(r)["ev1"]["currentPowerKw"] == pytest.approx(
-        natural(ven, "ev1", t + 10), abs=1e-3)
+    assert loads_by_id(r)["ev1"]["currentPowerKw"] == pytest.approx(natural(ven, "ev1", t + 10), abs=1e-3)
     assert ven.restore(t + 20) is None  # nothing to restore is fine
 
 
@@ -228,6 +247,7 @@ def test_battery_discharges_in_event_down_to_reserve() -> None:
 
 # ---- per-load ops ----------------------------------------------------------------------
 
+
 def test_shed_load_partial_floor_and_expiry() -> None:
     ven = site(CircuitType.RANGE, CircuitType.LIGHTING, **{"range1": 10.0})
     t = find_time(ven, "range1", lambda kw: kw > 0)
@@ -251,8 +271,9 @@ def test_shed_load_partial_floor_and_expiry() -> None:
         ("pv1", 1.0, 60, InvalidValue),
     ],
 )
-def test_shed_load_rejects(load_id: str, reduce_kw: object, duration_s: float,
-                           error: type[DomainError]) -> None:
+def test_shed_load_rejects(
+    load_id: str, reduce_kw: object, duration_s: float, error: type[DomainError]
+) -> None:
     ven = site(CircuitType.EV, CircuitType.PV)
     with pytest.raises(error) as info:
         ven.shed_load(load_id, reduce_kw, duration_s, T0)  # type: ignore[arg-type]
@@ -305,8 +326,13 @@ def test_set_config_and_config() -> None:
     assert cfg["reportIntervalSeconds"] == 10.0 and cfg["report_interval_seconds"] == 10.0
     assert cfg["targetPowerKw"] == 4.5
     assert ven.set_config(target_power_kw=0)["reportIntervalSeconds"] == 10.0
-    for bad in ({}, {"report_interval_seconds": 0}, {"report_interval_seconds": -5},
-                {"target_power_kw": -1}, {"report_interval_seconds": 5, "target_power_kw": "x"}):
+    for bad in (
+        {},
+        {"report_interval_seconds": 0},
+        {"report_interval_seconds": -5},
+        {"target_power_kw": -1},
+        {"report_interval_seconds": 5, "target_power_kw": "x"},
+    ):
         with pytest.raises(InvalidValue):
             ven.set_config(**bad)
     assert ven.report_interval_seconds == 10.0
@@ -320,6 +346,5 @@ def test_status_and_loads_queries() -> None:
     assert [x["loadId"] for x in loads] == [c.load_id for c in ven.panel.circuits]
     assert all(LOAD_KEYS <= set(x) and "critical" in x and "breakerAmps" in x for x in loads)
     reading = ven.reading(T0)
-    assert [x["currentPowerKw"] for x in ven.loads()] == [
-        x["currentPowerKw"] for x in reading["loads"]]
+    assert [x["currentPowerKw"] for x in ven.loads()] == [x["currentPowerKw"] for x in reading["loads"]]
     assert ven.status()["usedPowerKw"] == pytest.approx(reading["usedPowerKw"], abs=1e-3)

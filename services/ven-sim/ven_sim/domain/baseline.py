@@ -61,8 +61,9 @@ class BaselineBuffer:
                 n += b - a
         return total / n if n else None
 
-    def baseline(self, event_start_ts: float, current_kw: float,
-                 window_s: float = BASELINE_WINDOW_S) -> float:
+    def baseline(
+        self, event_start_ts: float, current_kw: float, window_s: float = BASELINE_WINDOW_S
+    ) -> float:
         """Mean of readings in the window before ``event_start_ts``, else ``current_kw``."""
         mean = self.mean_between(event_start_ts - window_s, event_start_ts)
         return current_kw if mean is None else mean

@@ -83,10 +83,16 @@ KINDS: dict[CircuitType, CircuitKind] = {
         CircuitKind(CircuitType.HVAC, "HVAC", "hvac", 6, shed_to_fraction=0.3),
         CircuitKind(CircuitType.RANGE, "Electric Range", "range", 7, shed_to_fraction=0.2),
         CircuitKind(CircuitType.LIGHTING, "Lighting", "light", 8, shed_to_fraction=0.5, volts=120),
-        CircuitKind(CircuitType.OUTLETS, "General Outlets", "outlets", 9, shed_to_fraction=0.3,
-                    volts=120),
-        CircuitKind(CircuitType.REFRIGERATOR, "Refrigerator", "fridge", 10, critical=True,
-                    floor_fraction_of_capacity=0.4, volts=120),
+        CircuitKind(CircuitType.OUTLETS, "General Outlets", "outlets", 9, shed_to_fraction=0.3, volts=120),
+        CircuitKind(
+            CircuitType.REFRIGERATOR,
+            "Refrigerator",
+            "fridge",
+            10,
+            critical=True,
+            floor_fraction_of_capacity=0.4,
+            volts=120,
+        ),
         CircuitKind(CircuitType.PV, "Solar PV", "pv", 99, curtailable=False),
     )
 }

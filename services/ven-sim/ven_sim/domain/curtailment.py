@@ -81,8 +81,9 @@ def shed_order_key(circuit: Circuit) -> tuple[int, int, int, str]:
     return (not circuit.curtailable, circuit.critical, circuit.priority, circuit.load_id)
 
 
-def curtail(circuits_with_current_kw: Iterable[tuple[Circuit, float]],
-            requested_kw: float) -> CurtailmentResult:
+def curtail(
+    circuits_with_current_kw: Iterable[tuple[Circuit, float]], requested_kw: float
+) -> CurtailmentResult:
     """Shed up to ``requested_kw`` from circuits drawing the given current kW, by priority."""
     requested = check_number("requested_kw", requested_kw)
     pairs = sorted(circuits_with_current_kw, key=lambda p: shed_order_key(p[0]))
@@ -100,10 +101,17 @@ def curtail(circuits_with_current_kw: Iterable[tuple[Circuit, float]],
                 else:  # last, partial step
                     take, final = remaining, current - remaining
                 remaining -= take
-        entries.append(CurtailmentEntry(
-            load_id=circuit.load_id, name=circuit.name, breaker_amps=circuit.breaker_amps,
-            original_kw=current, curtailed_kw=take, final_kw=final,
-            critical=circuit.critical, priority=circuit.priority,
-        ))
+        entries.append(
+            CurtailmentEntry(
+                load_id=circuit.load_id,
+                name=circuit.name,
+                breaker_amps=circuit.breaker_amps,
+                original_kw=current,
+                curtailed_kw=take,
+                final_kw=final,
+                critical=circuit.critical,
+                priority=circuit.priority,
+            )
+        )
     actual = sum(e.curtailed_kw for e in entries)
     return CurtailmentResult(requested_kw=requested, actual_shed_kw=actual, entries=tuple(entries))

@@ -77,6 +77,5 @@ def build_panel(seed: int, ven_id: str) -> Panel:
             circuits.append(make_circuit(ctype, sizes[ctype]()))
             has_pv = has_pv or ctype is CircuitType.PV
     if rng.random() < (BATTERY_WITH_PV if has_pv else BATTERY_WITHOUT_PV):
-        circuits.append(make_circuit(CircuitType.BATTERY, 5.0, soc=round(u(0.4, 1.0), 2),
-                                     energy_kwh=13.5))
+        circuits.append(make_circuit(CircuitType.BATTERY, 5.0, soc=round(u(0.4, 1.0), 2), energy_kwh=13.5))
     return Panel(amps=amps, voltage=PANEL_VOLTAGE, circuits=circuits)

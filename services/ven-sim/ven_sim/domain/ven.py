@@ -85,9 +85,15 @@ class SimVen:
         "ven_id",
     )
 
-    def __init__(self, ven_id: str, seed: int = 0, *, panel: Panel | None = None,
-                 utc_offset_s: float = 0.0,
-                 report_interval_seconds: float = DEFAULT_REPORT_INTERVAL_S) -> None:
+    def __init__(
+        self,
+        ven_id: str,
+        seed: int = 0,
+        *,
+        panel: Panel | None = None,
+        utc_offset_s: float = 0.0,
+        report_interval_seconds: float = DEFAULT_REPORT_INTERVAL_S,
+    ) -> None:
         self.ven_id = ven_id
         self.seed = seed
         self.panel = panel if panel is not None else build_panel(seed, ven_id)
@@ -204,12 +210,18 @@ class SimVen:
         for i, c in enumerate(panel.circuits):
             e = eff[i]
             cap = e - c.floor_of(nat[i])
-            loads.append({
-                "loadId": c.load_id, "name": c.kind.name, "type": c.kind.type.value,
-                "capacityKw": c.capacity_kw, "currentPowerKw": round(e, 3),
-                "shedCapabilityKw": round(cap, 3) if cap > 0.0 else 0.0,
-                "enabled": c.enabled, "priority": c.priority,
-            })
+            loads.append(
+                {
+                    "loadId": c.load_id,
+                    "name": c.kind.name,
+                    "type": c.kind.type.value,
+                    "capacityKw": c.capacity_kw,
+                    "currentPowerKw": round(e, 3),
+                    "shedCapabilityKw": round(cap, 3) if cap > 0.0 else 0.0,
+                    "enabled": c.enabled,
+                    "priority": c.priority,
+                }
+            )
         bi = self._battery_i
         return {
             "venId": self.ven_id,
@@ -230,8 +242,9 @@ class SimVen:
 
     # ---- commands ----------------------------------------------------------------------
 
-    def start_event(self, event_id: str, shed_kw: float, start_ts: float, end_ts: float,
-                    now: float) -> CurtailmentResult:
+    def start_event(
+        self, event_id: str, shed_kw: float, start_ts: float, end_ts: float, now: float
+    ) -> CurtailmentResult:
         """Start (or replace) a DR event: restore, curtail by priority, freeze the baseline."""
         if not isinstance(event_id, str) or not event_id:
             raise InvalidValue("event_id", "must be a non-empty string")
@@ -264,15 +277,13 @@ class SimVen:
         self._powers(now)
         return event_id
 
-    def shed_load(self, load_id: str, reduce_kw: float, duration_s: float,
-                  now: float) -> CurtailmentEntry:
+    def shed_load(self, load_id: str, reduce_kw: float, duration_s: float, now: float) -> CurtailmentEntry:
         """Reduce one load by up to ``reduce_kw`` (never below its floor) for ``duration_s``."""
         c = self.panel.circuit(load_id)
         reduce = check_number("reduceKw", reduce_kw)
         duration = check_number("durationS", duration_s, strict=True)
         if not c.curtailable:
-            raise InvalidValue("loadId", f"{load_id!r} is {c.type.value} (generation), "
-                                         "never curtailed")
+            raise InvalidValue("loadId", f"{load_id!r} is {c.type.value} (generation), never curtailed")
         self.tick(now)
         nat, eff = self._powers(now)
         i = self.panel.circuits.index(c)
@@ -282,22 +293,27 @@ class SimVen:
             self.overrides[load_id] = LoadShed(target, now + duration)
             self._rebuild_caps()
             self._powers(now)
-        return CurtailmentEntry(load_id, c.name, c.breaker_amps, current, current - target,
-                                target, c.critical, c.priority)
+        return CurtailmentEntry(
+            load_id, c.name, c.breaker_amps, current, current - target, target, c.critical, c.priority
+        )
 
-    def set_load(self, load_id: str, enabled: bool | None = None,
-                 capacity_kw: float | None = None,
-                 priority: int | None = None) -> dict[str, Any]:
+    def set_load(
+        self,
+        load_id: str,
+        enabled: bool | None = None,
+        capacity_kw: float | None = None,
+        priority: int | None = None,
+    ) -> dict[str, Any]:
         """Change a load's enabled flag, capacity or priority; all validated before any change."""
         c = self.panel.circuit(load_id)
         if enabled is None and capacity_kw is None and priority is None:
             raise InvalidValue("data", "setLoad needs enabled, capacityKw or priority")
         if enabled is not None and not isinstance(enabled, bool):
             raise InvalidValue("enabled", f"must be true or false, got {enabled!r}")
-        capacity = None if capacity_kw is None else check_number(
-            "capacityKw", capacity_kw, strict=True)
-        if priority is not None and (isinstance(priority, bool) or not isinstance(priority, int)
-                                     or priority < 0):
+        capacity = None if capacity_kw is None else check_number("capacityKw", capacity_kw, strict=True)
+        if priority is not None and (
+            isinstance(priority, bool) or not isinstance(priority, int) or priority < 0
+        ):
             raise InvalidValue("priority", f"must be an integer >= 0, got {priority!r}")
         if enabled is not None:
             c.enabled = enabled
@@ -308,15 +324,18 @@ class SimVen:
             c.priority = priority
         return self._describe(self.panel.circuits.index(c))
 
-    def set_config(self, report_interval_seconds: float | None = None,
-                   target_power_kw: float | None = None) -> dict[str, Any]:
+    def set_config(
+        self, report_interval_seconds: float | None = None, target_power_kw: float | None = None
+    ) -> dict[str, Any]:
         """Change the report interval and/or the stored target power; returns ``config()``."""
         if report_interval_seconds is None and target_power_kw is None:
             raise InvalidValue("data", "set needs report_interval_seconds or target_power_kw")
-        interval = None if report_interval_seconds is None else check_number(
-            "report_interval_seconds", report_interval_seconds, strict=True)
-        target = None if target_power_kw is None else check_number(
-            "target_power_kw", target_power_kw)
+        interval = (
+            None
+            if report_interval_seconds is None
+            else check_number("report_interval_seconds", report_interval_seconds, strict=True)
+        )
+        target = None if target_power_kw is None else check_number("target_power_kw", target_power_kw)
         if interval is not None:
             self.report_interval_seconds = interval
         if target is not None:
@@ -331,11 +350,17 @@ class SimVen:
         e = self._last_eff[i]
         cap = e - c.floor_of(self._last_nat[i])
         return {
-            "loadId": c.load_id, "name": c.name, "type": c.type.value,
-            "capacityKw": c.capacity_kw, "currentPowerKw": round(e, 3),
+            "loadId": c.load_id,
+            "name": c.name,
+            "type": c.type.value,
+            "capacityKw": c.capacity_kw,
+            "currentPowerKw": round(e, 3),
             "shedCapabilityKw": round(cap, 3) if cap > 0.0 else 0.0,
-            "enabled": c.enabled, "priority": c.priority, "critical": c.critical,
-            "breakerAmps": c.breaker_amps, "shed": c.load_id in self._caps,
+            "enabled": c.enabled,
+            "priority": c.priority,
+            "critical": c.critical,
+            "breakerAmps": c.breaker_amps,
+            "shed": c.load_id in self._caps,
         }
 
     def loads(self, now: float | None = None) -> list[dict[str, Any]]:
@@ -382,4 +407,3 @@ class SimVen:
             "baselineWindowSeconds": BASELINE_WINDOW_S,
             "loadIds": [c.load_id for c in panel.circuits],
         }
-
