@@ -18,7 +18,7 @@ async def test_event_lifecycle_through_rest_only(platform_factory, api_for) -> N
     stats = await online_vens(api, VENS)
     requested = 0.5 * stats["potentialLoadReductionKw"]
 
-    created = await api.post("/api/events", json=event_body(lead_s=3, duration_s=12, kw=requested))
+    created = await api.post("/api/events", json=event_body(lead_s=3, duration_s=30, kw=requested))
     assert created.status_code == 201, created.text
     event_id = created.json()["id"]
 
@@ -30,9 +30,13 @@ async def test_event_lifecycle_through_rest_only(platform_factory, api_for) -> N
         e = (await api.get(f"/api/events/{event_id}")).json()
         return e if abs(e["currentReductionKw"] - requested) <= 0.1 * requested else None
 
-    await wait_for(delivering, timeout=30, message="telemetry shows the requested reduction within 10%")
-    for ven in (await api.get("/api/vens")).json():
-        assert ven["metrics"]["activeEventId"] == event_id
+    await wait_for(delivering, timeout=25, message="telemetry shows the requested reduction within 10%")
+
+    async def every_ven_in_the_event() -> bool:
+        vens = (await api.get("/api/vens")).json()
+        return all(v["metrics"]["activeEventId"] == event_id for v in vens)
+
+    await wait_for(every_ven_in_the_event, timeout=20, message="every VEN reports the event as active")
 
     done = await event_reaches(api, event_id, "completed")
     assert done["vensResponding"] == VENS

@@ -30,11 +30,11 @@ class VenNode:
         return self.sim.ven_id
 
 
-def ack_shape_of(setting: str, seed: int, ven_id: str) -> AckShape:
-    """The configured shape, or a stable per-VEN pick among A, B and C for `mix`."""
+def ack_shape_of(setting: str, index: int) -> AckShape:
+    """The configured shape, or A, B, C in turn by VEN index for `mix` (any 3 VENs cover all)."""
     if setting in SHAPES:
         return setting  # type: ignore[return-value]
-    return SHAPES[int(unit_hash(seed, "shape", ven_id) * len(SHAPES))]
+    return SHAPES[index % len(SHAPES)]
 
 
 def build_fleet(
@@ -50,7 +50,7 @@ def build_fleet(
         VenNode(
             index=i,
             sim=SimVen(ven_id, seed, report_interval_seconds=interval_s),
-            shape=ack_shape_of(ack_shape, seed, ven_id),
+            shape=ack_shape_of(ack_shape, i),
             phase=unit_hash(seed, "phase", ven_id),
             online=ven_id not in offline,
         )
