@@ -106,7 +106,7 @@ def _draw(p: Progress, rows: int) -> None:
     lines = [
         f"event {e['id']}  status {e['status'].upper():<10} {clock}",
         f"  requested {e['requestedReductionKw']:.1f} kW"
-        f"   delivered now {e.get('currentReductionKw', 0):.1f} kW"
+        f"   delivered now {e.get('currentReductionKw', 0) if e['status'] == 'active' else 0:.1f} kW"
         f"   VENs responding {e.get('vensResponding', 0)}",
         f"  commands sent {p.sent}   event acked {p.acked}   restores acked {p.restored}"
         f"   timed out {p.timed_out}   avg response {e.get('avgResponseMs', 0):.0f} ms",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 import sys
 import threading
 from pathlib import Path
@@ -76,8 +77,15 @@ def run(args: argparse.Namespace) -> None:
             threading.Event().wait()
 
 
+def _interrupt(signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    # A closed terminal or a supervisor's SIGTERM stops the platform like Ctrl-C does.
+    for sig in (signal.SIGHUP, signal.SIGTERM):
+        signal.signal(sig, _interrupt)
     try:
         run(args)
     except KeyboardInterrupt:
