@@ -54,7 +54,7 @@ bench: setup
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy libs services
+	$(VENV)/bin/mypy libs services bench
 
 fmt: setup
 	$(VENV)/bin/ruff format .

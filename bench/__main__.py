@@ -2,7 +2,8 @@
 
 Each benchmark starts the local infrastructure it needs, prints its own numbers and
 merges them into .bench/results.json. One failing benchmark does not stop the others;
-the exit code says whether all of them ran.
+the exit code says whether all of them ran. Last, the time series the benchmarks saved are
+drawn into .bench/bench.png (bench/plot.py).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import time
 import traceback
 from collections.abc import Callable
 
-from bench import api, dispatch, ingest, ven_sim
+from bench import api, dispatch, ingest, plot, ven_sim
 from bench.results import RESULTS, print_table
 
 BENCHES: dict[str, Callable[[], None]] = {
@@ -39,6 +40,11 @@ def main() -> int:
     if RESULTS.exists():
         print(f"\nresults ({RESULTS}):")
         print_table(json.loads(RESULTS.read_text()))
+    try:
+        plot.save()
+    except Exception:
+        traceback.print_exc()
+        failed.append("plot")
     if failed:
         print(f"failed: {', '.join(failed)}", file=sys.stderr)
     return 1 if failed else 0

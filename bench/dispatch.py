@@ -8,8 +8,10 @@ later, and measures:
 - commanded: start time -> Kafka timestamp of the last CommandIssued of the event (the
   dispatcher appends those right after the broker acknowledged each chunk of publishes);
 - acked: start time -> the moment `ven_commands` shows every event command acked
-  (polled every 20 ms), i.e. ack -> bridge -> Kafka -> projector -> Postgres.
-Writes dispatch_{1k,10k}_{commanded,acked}_s (targets: 10k commanded <= 1 s, acked <= 3 s).
+  (polled every 20 ms, from when all are commanded), i.e. ack -> bridge -> Kafka -> projector -> Postgres.
+Writes dispatch_{1k,10k}_{commanded,acked}_s (targets: 10k commanded <= 1 s, acked <= 3 s),
+and to .bench/dispatch_timeline.json, per size, how many VENs were commanded, had their ack
+received by the bridge (`ven_commands.acked_at`) and had it projected, over time since start.
 
     python -m bench.dispatch [--sizes 1000 10000]
 """
@@ -18,7 +20,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import bisect
 import contextlib
+import math
 import os
 import signal
 import subprocess
@@ -32,7 +36,7 @@ from typing import Any
 import orjson
 import psycopg
 
-from bench.results import merge_results, print_table
+from bench.results import DISPATCH_SERIES, merge_results, print_table
 from dr_contracts.facts import EventCreated, EventStopRequested, new_fact
 from dr_infra import LocalStack, ensure_topics, topic_partitions
 from dr_infra.postgres import create_database
@@ -46,6 +50,8 @@ LEAD_S = 3.0
 #: projector keeps up with 10k VENs' readings and the ack path is measured, not its backlog.
 SIM_INTERVAL_S = 20
 TIMEOUT_S = 180.0
+#: Resolution of the commanded / received curves in the timeline.
+STEP_S = 0.01
 
 
 class Stack:
@@ -106,6 +112,44 @@ async def registered_vens(dsn: str, prefix: str) -> list[str]:
         return [row[0] for row in await cur.fetchall()]
 
 
+Curve = dict[str, list[float]]
+
+
+def cumulative(offsets: list[float]) -> Curve:
+    """How many of `offsets` are <= t, every STEP_S from the first offset to the last."""
+    times = sorted(offsets)
+    if not times:
+        return {"t": [], "n": []}
+    first = math.floor(times[0] / STEP_S)
+    ts = [(first + i) * STEP_S for i in range(math.ceil(times[-1] / STEP_S) - first + 1)]
+    return {"t": [round(t, 3) for t in ts], "n": [bisect.bisect_right(times, t + 1e-9) for t in ts]}
+
+
+async def received_offsets(conn: psycopg.AsyncConnection, event_id: str, start: float) -> list[float]:
+    """Seconds from start to each event command's ack as received by the bridge."""
+    cur = await conn.execute(
+        "SELECT extract(epoch FROM acked_at)::float8 - %s FROM ven_commands"
+        " WHERE event_id = %s AND op = 'event' AND acked_at IS NOT NULL",
+        (start, event_id),
+    )
+    return [row[0] for row in await cur.fetchall()]
+
+
+class ProjectedCurve:
+    """Acks projected in Postgres over time, sampled by each poll that waits for them."""
+
+    def __init__(self, conn: psycopg.AsyncConnection, event_id: str, start: float) -> None:
+        self.conn, self.event_id, self.start = conn, event_id, start
+        self.curve: Curve = {"t": [], "n": []}
+
+    async def reached(self, n: int) -> bool:
+        count = await acked_count(self.conn, self.event_id, "event")
+        if not self.curve["n"] or count != self.curve["n"][-1]:
+            self.curve["t"].append(round(time.time() - self.start, 3))
+            self.curve["n"].append(count)
+        return count >= n
+
+
 async def acked_count(conn: psycopg.AsyncConnection, event_id: str, op: str) -> int:
     cur = await conn.execute(
         "SELECT count(*) FROM ven_commands WHERE event_id = %s AND op = %s AND acked_at IS NOT NULL",
@@ -147,7 +191,8 @@ class IssuedWatcher:
             await self.consumer.stop()
 
 
-async def trial(stack: Stack, n: int) -> dict[str, float | None]:
+async def trial(stack: Stack, n: int) -> tuple[dict[str, float | None], dict[str, Any]]:
+    """One event to `n` VENs: its numbers, and its timeline."""
     prefix = f"b{n}x{uuid.uuid4().hex[:4]}-"
     sim = stack.spawn(
         f"sim-{n}",
@@ -179,9 +224,10 @@ async def trial(stack: Stack, n: int) -> dict[str, float | None]:
             await append(stack.kafka, event)
             await wait_until("every VEN commanded", lambda: _at_least(len(watcher.issued_ms), n))
             commanded = max(watcher.issued_ms.values()) / 1000 - start.timestamp()
+            projected = ProjectedCurve(conn, event.eventId, start.timestamp())
             acked: float | None = None
             try:
-                await wait_until("every ack projected", lambda: _acked(conn, event.eventId, "event", n))
+                await wait_until("every ack projected", lambda: projected.reached(n))
                 acked = round(time.time() - start.timestamp(), 3)
             except TimeoutError:  # reported as null, with how far it got
                 print(
@@ -198,8 +244,15 @@ async def trial(stack: Stack, n: int) -> dict[str, float | None]:
             await append(stack.kafka, EventStopRequested(eventId=event.eventId, reason="bench"))
             with contextlib.suppress(TimeoutError):  # let the restores land before the VENs go
                 await wait_until("restores acked", lambda: _acked(conn, event.eventId, "restore", n), 60)
+            timeline = {
+                "vens": n,
+                "commanded": cumulative([ms / 1000 - start.timestamp() for ms in watcher.issued_ms.values()]),
+                "acks_received": cumulative(await received_offsets(conn, event.eventId, start.timestamp())),
+                "acks_projected": projected.curve,
+            }
         label = f"{n // 1000}k" if n % 1000 == 0 else str(n)
-        return {f"dispatch_{label}_commanded_s": round(commanded, 3), f"dispatch_{label}_acked_s": acked}
+        numbers = {f"dispatch_{label}_commanded_s": round(commanded, 3), f"dispatch_{label}_acked_s": acked}
+        return numbers, {label: timeline}
     finally:
         stack.stop(sim)
 
@@ -226,8 +279,9 @@ async def append(kafka: KafkaSettings, payload: EventCreated | EventStopRequeste
         await producer.stop()
 
 
-async def run(sizes: list[int]) -> dict[str, float | None]:
+async def run(sizes: list[int]) -> tuple[dict[str, float | None], dict[str, Any]]:
     numbers: dict[str, float | None] = {}
+    timelines: dict[str, Any] = {}
     with LocalStack() as local:
         ns = f"bench{uuid.uuid4().hex[:6]}"
         await ensure_topics(local.kafka_bootstrap, topic_partitions(ns))
@@ -239,19 +293,22 @@ async def run(sizes: list[int]) -> dict[str, float | None]:
             stack.spawn("projector", "ingest", "projector")
             stack.spawn("dispatcher", "dispatcher")
             for n in sizes:
-                numbers |= await trial(stack, n)
+                got, timeline = await trial(stack, n)
+                numbers |= got
+                timelines |= timeline
                 print_table(numbers)
         finally:
             stack.stop_all()
-    return numbers
+    return numbers, timelines
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.dispatch", description=__doc__)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10_000])
     args = parser.parse_args(argv)
-    numbers = asyncio.run(run(args.sizes))
+    numbers, timelines = asyncio.run(run(args.sizes))
     merge_results(numbers)
+    merge_results(timelines, DISPATCH_SERIES)
     print_table(numbers)
 
 

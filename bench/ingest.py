@@ -8,6 +8,8 @@ row's extras); the row's `ingested_at` is stamped by Postgres. Reported per run:
 - rows_per_s: readings stored / (last row stored - first reading sent);
 - lag p50/p99: ingested_at - sentAt over every row;
 - lost: readings the broker acknowledged (PUBACK) that never became a row.
+Per WINDOW_S of each run (from the first reading sent), the rows stored in that window
+and their lag p50/p99 go to .bench/ingest_timeseries.json for bench/plot.py.
 
 The load generator writes raw MQTT 3.1.1 PUBLISH packets on one socket: a client
 library spends more CPU per message than the bridge does, and this 2-core machine
@@ -21,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import os
 import signal
 import struct
@@ -36,7 +39,7 @@ from typing import Any
 import orjson
 import psycopg
 
-from bench.results import merge_results, print_table
+from bench.results import INGEST_SERIES, merge_results, print_table
 from dr_contracts.topics import MqttTopics
 from dr_infra import LocalStack, ensure_topics, topic_partitions
 from dr_infra.postgres import create_database
@@ -53,6 +56,7 @@ LOADS = [
 ]
 MAX_IN_FLIGHT = 20_000
 DRAIN_STALL_S = 30.0
+WINDOW_S = 0.5
 
 
 # -- the load generator ---------------------------------------------------------------------
@@ -239,7 +243,7 @@ def wait_ready(services: list[Service], timeout: float = 60) -> None:
     for s in services:
         if not s.ready.wait(max(0.0, deadline - time.time())):
             tail = b"".join(s.tail).decode(errors="replace")
-            raise RuntimeError(f"{s.proc.args} not ready:\n{tail}")
+            raise RuntimeError(f"{s.proc.args!r} not ready:\n{tail}")
 
 
 # -- one run --------------------------------------------------------------------------------
@@ -251,6 +255,33 @@ SELECT count(*), min((extras->>'sentAt')::float8), max(extract(epoch FROM ingest
            ORDER BY extract(epoch FROM ingested_at)::float8 - (extras->>'sentAt')::float8)
 FROM ven_telemetry
 """
+
+_WINDOWS = """
+SELECT floor((stored - %(t0)s) / %(window)s)::int AS slot, count(*),
+       percentile_cont(ARRAY[0.5, 0.99]) WITHIN GROUP (ORDER BY lag)
+FROM (SELECT extract(epoch FROM ingested_at)::float8 AS stored,
+             extract(epoch FROM ingested_at)::float8 - (extras->>'sentAt')::float8 AS lag
+      FROM ven_telemetry) AS rows
+GROUP BY slot ORDER BY slot
+"""
+
+
+def windows(conn: psycopg.Connection[Any], t0: float) -> dict[str, list[float | None]]:
+    """Rows stored per second and their lag p50/p99 in each WINDOW_S since `t0` (gaps: 0 rows)."""
+    stored = conn.execute(_WINDOWS, {"t0": t0, "window": WINDOW_S})
+    found = {slot: (count, lags) for slot, count, lags in stored}
+    slots = range(max(found, default=-1) + 1)
+    rows = [found.get(slot, (0, [None, None])) for slot in slots]
+    return {
+        "t": [round(slot * WINDOW_S, 3) for slot in slots],
+        "rows_per_s": [count / WINDOW_S for count, _ in rows],
+        "lag_p50_ms": [_ms(lags[0]) for _, lags in rows],
+        "lag_p99_ms": [_ms(lags[1]) for _, lags in rows],
+    }
+
+
+def _ms(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds * 1000, 1)
 
 
 def stored_count(dsn: str) -> int:
@@ -272,7 +303,10 @@ def wait_drained(dsn: str, expected: int) -> int:
         time.sleep(0.2)
 
 
-def run(stack: LocalStack, replicas: int, rate: float, seconds: float) -> dict[str, Any]:
+def run(
+    stack: LocalStack, replicas: int, rate: float, seconds: float
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """One run: its numbers, and its time series."""
     ns = f"b{uuid.uuid4().hex[:8]}"
     asyncio.run(ensure_topics(stack.kafka_bootstrap, topic_partitions(ns)))
     dsn = create_database(stack.pg_dsn, f"bench_{ns}")
@@ -305,13 +339,14 @@ def run(stack: LocalStack, replicas: int, rate: float, seconds: float) -> dict[s
         brokers = {k: round(v - brokers_before[k], 1) for k, v in stack_cpu(stack).items()}
         with psycopg.connect(dsn, autocommit=True) as conn:
             count, first_sent, last_row, (p50, p99) = conn.execute(_STATS).fetchone()  # type: ignore[misc]
+            series = windows(conn, first_sent) if count else {}
         cpu = {f"bridge{i}": round(b.cpu_s(), 1) for i, b in enumerate(bridges)}
         cpu["projector"] = round(projector.cpu_s(), 1)
         cpu |= brokers
     finally:
         for s in services:
             s.stop()
-    return {
+    result = {
         "replicas": replicas,
         "offered_per_s": rate,
         "sent": load.sent,
@@ -324,6 +359,7 @@ def run(stack: LocalStack, replicas: int, rate: float, seconds: float) -> dict[s
         "cpu_s": cpu,
         "vens": vens,
     }
+    return result, {"replicas": replicas, "offered_per_s": rate, "window_s": WINDOW_S, **series}
 
 
 def per_reading_us(result: dict[str, Any]) -> dict[str, float]:
@@ -345,17 +381,20 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     numbers: dict[str, Any] = {"ingest_offered_per_s": args.rate}
-    runs = []
+    runs: list[dict[str, Any]] = []
+    series: dict[str, dict[str, Any]] = {}
     with LocalStack() as stack:
         for replicas in args.replicas:
-            result = run(stack, replicas, args.rate, args.seconds)
+            result, series[f"capacity, {replicas} bridge(s)"] = run(stack, replicas, args.rate, args.seconds)
             print(f"ingest capacity, {replicas} bridge(s): {result}", flush=True)
             runs.append(result)
             plural = "bridge" if replicas == 1 else "bridges"
             numbers[f"ingest_rows_per_s_{replicas}_{plural}"] = result["rows_per_s"]
         best = max(runs, key=lambda r: r["rows_per_s"])
         steady_rate = max(100.0, round(best["rows_per_s"] * args.steady, -2))
-        steady = run(stack, best["replicas"], steady_rate, args.seconds * 1.5)
+        steady, series[f"steady, {best['replicas']} bridge(s)"] = run(
+            stack, best["replicas"], steady_rate, args.seconds * 1.5
+        )
         print(f"ingest steady, {best['replicas']} bridge(s): {steady}", flush=True)
         runs.append(steady)
     numbers |= {
@@ -369,6 +408,7 @@ def main(argv: list[str] | None = None) -> None:
     }
     numbers |= {f"ingest_cpu_us_per_reading_{k}": v for k, v in per_reading_us(runs[0]).items()}
     merge_results(numbers)
+    INGEST_SERIES.write_text(json.dumps(series) + "\n")
     print_table(numbers)
 
 

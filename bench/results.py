@@ -1,4 +1,4 @@
-"""The one results file every benchmark merges its numbers into."""
+"""The results file every benchmark merges its numbers into, and the time series files for the plot."""
 
 from __future__ import annotations
 
@@ -6,11 +6,18 @@ import json
 from pathlib import Path
 from typing import Any
 
-RESULTS = Path(".bench/results.json")
+BENCH_DIR = Path(".bench")
+RESULTS = BENCH_DIR / "results.json"
+#: Per-window ingest rate and lag of each ingest run (bench/ingest.py).
+INGEST_SERIES = BENCH_DIR / "ingest_timeseries.json"
+#: Commands and acks over time for each dispatch size (bench/dispatch.py).
+DISPATCH_SERIES = BENCH_DIR / "dispatch_timeline.json"
+#: The one picture of both series (bench/plot.py).
+PLOT = BENCH_DIR / "bench.png"
 
 
 def merge_results(numbers: dict[str, Any], path: Path = RESULTS) -> dict[str, Any]:
-    """Merge `numbers` into the results file (created if missing) and return the whole file."""
+    """Merge `numbers` into a JSON file (the results file unless told) and return the whole file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     current = json.loads(path.read_text()) if path.exists() else {}
     current.update(numbers)
