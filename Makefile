@@ -10,25 +10,29 @@ API_PORT ?= 8000
 MQTT_PORT ?= 1883
 PYTEST_ARGS ?=
 
-.PHONY: setup test unit integration e2e run bench lint fmt infra clean
+.PHONY: setup system-packages test unit integration e2e run bench lint fmt infra clean
 
-setup: $(STAMP) mosquitto
+setup: $(STAMP) system-packages
 
 $(STAMP): pyproject.toml
-	@test -x $(PY) || $(PY_BOOT) -m venv $(VENV)
+	@test -x $(PY) || $(PY_BOOT) -m venv $(VENV) || { $(call apt_install,python3-venv) && $(PY_BOOT) -m venv $(VENV); }
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[test]"
 	@touch $(STAMP)
 
-# Mosquitto comes from the distribution; install it when missing and we are root.
-mosquitto:
-	@if ! command -v mosquitto >/dev/null && ! test -x /usr/sbin/mosquitto; then \
-	  if [ "$$(id -u)" = 0 ]; then \
-	    echo "installing mosquitto (apt-get)"; \
-	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q mosquitto >/dev/null 2>&1 || \
-	    { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q mosquitto >/dev/null; }; \
-	  else echo "mosquitto is missing: run 'sudo apt-get install mosquitto'" >&2; exit 1; fi; \
-	fi
+# From the distribution, installed only when missing (and only as root): Mosquitto, and the
+# PostgreSQL server binaries (found like dr_infra does: pg_config --bindir, /usr/lib/postgresql).
+define apt_install
+{ if [ "$$(id -u)" != 0 ]; then echo "missing: run 'sudo apt-get install $(1)'" >&2; exit 1; fi; \
+  echo "installing $(1) (apt-get)"; \
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(1) >/dev/null 2>&1 || \
+  { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(1) >/dev/null; }; }
+endef
+
+system-packages:
+	@command -v mosquitto >/dev/null || test -x /usr/sbin/mosquitto || $(call apt_install,mosquitto)
+	@test -x "$$(pg_config --bindir 2>/dev/null)/initdb" || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
+	  || $(call apt_install,postgresql)
 
 test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -7,11 +7,14 @@ from collections import defaultdict
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import RecordMetadata
 
 from dr_contracts.topics import DEFAULT_PARTITIONS, DR_COMMANDS, KafkaTopics
 from dr_infra import ensure_topics, topic_partitions
 from dr_infra.kafka_admin import kafka_metadata
+from dr_runtime.settings import KafkaSettings
+from dr_runtime.topics_admin import TopicSetupError, ensure_platform_topics
 from tests.fixtures.waiting import wait_for
 
 # Keeps group joins at ~1 s instead of 5 s (INFRA-NOTES.md).
@@ -61,6 +64,30 @@ async def test_kafka_topics_fixture_creates_every_topic(
     assert set(kafka_topics.all().values()) <= listed
     # Idempotent: creating them again is fine.
     await ensure_topics(kafka_bootstrap, topic_partitions(kafka_topics.namespace))
+
+
+@pytest.mark.integration
+async def test_services_create_missing_topics_with_the_configured_counts(
+    kafka_bootstrap: str, ns: str
+) -> None:
+    settings = KafkaSettings(
+        kafka_bootstrap_servers=kafka_bootstrap, topic_namespace=ns, kafka_topic_partitions={"ven.acks": 3}
+    )
+    await ensure_platform_topics(settings)
+    await ensure_platform_topics(settings)  # idempotent
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+    await admin.start()
+    try:
+        described = await admin.describe_topics(list(settings.topic_partitions))
+    finally:
+        await admin.close()
+    assert {t["topic"]: len(t["partitions"]) for t in described} == settings.topic_partitions
+    assert settings.topic_partitions[f"ven.acks.{ns}"] == 3
+    clash = KafkaSettings(
+        kafka_bootstrap_servers=kafka_bootstrap, topic_namespace=ns, kafka_topic_partitions={"ven.acks": 5}
+    )
+    with pytest.raises(TopicSetupError, match=f"ven.acks.{ns}"):
+        await ensure_platform_topics(clash, timeout=5)
 
 
 @pytest.mark.integration

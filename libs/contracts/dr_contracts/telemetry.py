@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from pydantic import Field, ValidationError
@@ -125,8 +124,3 @@ def _loads(items: Any) -> Any:
         load["extras"] = {k: v for k, v in item.items() if k not in _LOAD_FIELDS and k != "id"}
         out.append(load)
     return out
-
-
-def reading_key(reading: Telemetry) -> tuple[str, datetime]:
-    """The identity of a reading: the same reading on two topics has the same key."""
-    return reading.venId, reading.timestamp

@@ -8,6 +8,7 @@ both are empty and the names are exactly those of CONTRACT.md.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 DR_EVENTS = "dr.events"
@@ -68,12 +69,13 @@ class KafkaTopics:
         """Base name -> concrete name, for every topic."""
         return {base: self._name(base) for base in DEFAULT_PARTITIONS}
 
-    def base_of(self, concrete: str) -> str:
-        """Map a concrete topic name back to its base name."""
-        for base, name in self.all().items():
-            if name == concrete:
-                return base
-        raise KeyError(concrete)
+    def partitions(self, overrides: Mapping[str, int] | None = None) -> dict[str, int]:
+        """Concrete name -> partition count for every topic; `overrides` by base name."""
+        overrides = dict(overrides or {})
+        unknown = set(overrides) - set(DEFAULT_PARTITIONS)
+        if unknown:
+            raise ValueError(f"unknown topics {sorted(unknown)}: known are {sorted(DEFAULT_PARTITIONS)}")
+        return {self._name(base): overrides.get(base, n) for base, n in DEFAULT_PARTITIONS.items()}
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,7 @@ class Platform:
         self.services: dict[str, ServiceProcess] = {
             "projector": self._service("projector", ["ingest", "projector"], '"projection.assigned"'),
             "bridge": self._service("bridge", ["ingest", "bridge"], '"bridge.subscribed"'),
-            "dispatcher": self._service("dispatcher", ["dispatcher"], '"dispatcher.started"'),
+            "dispatcher": self._service("dispatcher", ["dispatcher"], '"dispatcher.ready"'),
             "api": self._service("api", ["api"], "/ready", port=self.api_port),
         }
         if vens:

@@ -6,8 +6,10 @@ Names are plain environment variables (KAFKA_BOOTSTRAP_SERVERS, MQTT_URL, DATABA
 
 from __future__ import annotations
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from typing import Annotated, Any
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from dr_contracts.topics import KafkaTopics, MqttTopics
 
@@ -32,10 +34,35 @@ class KafkaSettings(BaseSettings):
     kafka_heartbeat_interval_ms: int = 1000
     kafka_linger_ms: int = 5
     kafka_max_batch_size: int = 262_144
+    #: Partition counts by base topic name, e.g. `ven.telemetry=16,ven.acks=16` (the rest:
+    #: dr_contracts.topics.DEFAULT_PARTITIONS); used when a service creates missing topics.
+    kafka_topic_partitions: Annotated[dict[str, int], NoDecode] = Field(default_factory=dict)
+    kafka_replication_factor: int = Field(default=1, ge=1)
+
+    @field_validator("kafka_topic_partitions", mode="before")
+    @classmethod
+    def _parse_partitions(cls, value: Any) -> Any:
+        """`name=count,name=count` from the environment (a dict passes through)."""
+        if not isinstance(value, str):
+            return value
+        pairs = [item.partition("=") for item in value.split(",") if item.strip()]
+        if any(not sep for _, sep, _ in pairs):
+            raise ValueError(f"expected name=count,name=count, got {value!r}")
+        return {name.strip(): count.strip() for name, _, count in pairs}
+
+    @model_validator(mode="after")
+    def _known_topics(self) -> KafkaSettings:
+        self.topics.partitions(self.kafka_topic_partitions)  # unknown names fail at start
+        return self
 
     @property
     def topics(self) -> KafkaTopics:
         return KafkaTopics(self.topic_namespace)
+
+    @property
+    def topic_partitions(self) -> dict[str, int]:
+        """Concrete topic name -> partition count, overrides applied."""
+        return self.topics.partitions(self.kafka_topic_partitions)
 
 
 class MqttSettings(BaseSettings):

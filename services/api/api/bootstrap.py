@@ -29,6 +29,7 @@ from api.ports import FactLog, ProjectionWatch, Registry
 from api.service import Writer
 from api.settings import Settings
 from dr_runtime.kafka import make_producer
+from dr_runtime.topics_admin import ensure_platform_topics
 
 
 @dataclass
@@ -44,7 +45,7 @@ AdaptersFactory = Callable[[Settings], AbstractAsyncContextManager[Adapters]]
 
 @asynccontextmanager
 async def real_adapters(settings: Settings) -> AsyncIterator[Adapters]:
-    """Kafka producer (acks=all) and a psycopg pool (UTC, bounded statements)."""
+    """Kafka producer (acks=all, topics created if missing) and a psycopg pool (UTC, bounded statements)."""
     async with AsyncExitStack() as stack:
         pool = AsyncConnectionPool(
             settings.database_url,
@@ -61,6 +62,7 @@ async def real_adapters(settings: Settings) -> AsyncIterator[Adapters]:
         )
         await pool.open(wait=True, timeout=30)
         stack.push_async_callback(pool.close)
+        await ensure_platform_topics(settings)
         producer = make_producer(
             settings,
             linger_ms=settings.api_kafka_linger_ms,

@@ -21,6 +21,9 @@ from dr_contracts.facts import EventCancelled, EventStopRequested, FactPayload, 
 
 log = structlog.get_logger(__name__)
 
+#: Draws of a random event id before giving up (each draw collides with odds of taken / 2^32).
+_ID_DRAWS = 8
+
 
 @dataclass(frozen=True)
 class Written:
@@ -41,6 +44,7 @@ class Writer:
     limits: Limits
     wait_timeout_s: float
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    new_event_id: Callable[[], str] = ids.new_event_id
 
     async def _append(self, payload: FactPayload) -> Written:
         fact = new_fact(payload, occurred_at=self.clock())
@@ -57,8 +61,18 @@ class Writer:
             )
         return Written(payload, behind=not caught_up, at=fact.occurredAt)
 
+    async def _unused_event_id(self) -> str:
+        """`evt-` + 8 hex (CONTRACT.md) is only 32 bits: draw again while the id is taken,
+        or a second EventCreated with a known id would be acknowledged and then ignored."""
+        for _ in range(_ID_DRAWS):
+            event_id = self.new_event_id()
+            if await self.registry.event(event_id) is None:
+                return event_id
+            log.warning("event.id_taken", event_id=event_id)
+        raise RuntimeError(f"no unused event id in {_ID_DRAWS} draws")
+
     async def create_event(self, req: events.NewEvent) -> Written:
-        fact = events.plan_event(req, ids.new_event_id(), self.clock(), self.limits)
+        fact = events.plan_event(req, await self._unused_event_id(), self.clock(), self.limits)
         if fact.venIds:
             unknown = await self.registry.unknown_vens(fact.venIds)
             if unknown:

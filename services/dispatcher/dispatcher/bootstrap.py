@@ -19,6 +19,7 @@ from dispatcher.domain.retry import RetryPolicy
 from dispatcher.service.dispatcher import Dispatcher
 from dispatcher.settings import Settings
 from dr_runtime.kafka import make_consumer, make_producer
+from dr_runtime.topics_admin import ensure_platform_topics
 
 log = structlog.get_logger()
 
@@ -101,6 +102,11 @@ class Runtime:
         await self.events_ready.wait()
         await self.direct_ready.wait()
 
+    async def _announce_ready(self) -> None:
+        """Log once this replica owns its share (what `make run` and operators wait for)."""
+        await self.wait_ready()
+        log.info("dispatcher.ready", instance=self.settings.dispatcher_instance_id)
+
     async def run(self) -> None:
         """Connect everything, run until cancelled, then disconnect in reverse order."""
         parts = (
@@ -114,6 +120,7 @@ class Runtime:
         )
         started = []
         try:
+            await ensure_platform_topics(self.settings)
             for part in parts:
                 await part.start()
                 started.append(part)
@@ -128,7 +135,8 @@ class Runtime:
                         self.events_lease,
                         self.direct_lease,
                     )
-                )
+                ),
+                self._announce_ready(),
             )
         finally:
             for part in reversed(started):

@@ -165,7 +165,8 @@ async def test_event_metrics_and_ven_history_from_projected_facts(
         EventActivated(
             eventId=event_id,
             activatedAt=now,
-            allocations=[Allocation(venId="ven-a", shedKw=2.0), Allocation(venId="ven-b", shedKw=2.0)],
+            allocations=[Allocation(venId="ven-a", shedKw=2.0), Allocation(venId="ven-b", shedKw=1.5)],
+            unallocatedKw=0.5,
         ),
         *[
             CommandIssued(
@@ -196,9 +197,10 @@ async def test_event_metrics_and_ven_history_from_projected_facts(
 
     event = await wait_for(detail, 30, message="event metrics never reflected the facts")
     assert event["avgResponseMs"] == 250.0
+    assert (event["allocatedKw"], event["unallocatedKw"]) == (3.5, 0.5)
     assert {v["venId"]: (v["status"], v["shedKw"]) for v in event["vens"]} == {
         "ven-a": ("acked", 2.0),
-        "ven-b": ("pending", 2.0),
+        "ven-b": ("pending", 1.5),
     }
     assert (await api.get(f"/api/events/{event_id}/metrics")).json() == {
         "currentReductionKw": 2.0,

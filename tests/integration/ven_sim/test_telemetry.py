@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from dr_contracts.commands import event_command, simple_command
-from dr_contracts.telemetry import reading_key
 from tests.fixtures.waiting import wait_for
 from tests.integration.ven_sim.conftest import Observer
 from ven_sim.bootstrap import running_simulator
@@ -28,9 +27,9 @@ async def test_duplicates_on_per_ven_topics_are_the_same_reading(
             message="readings on ven/telemetry/ven-002",
         )
     for ven in ("ven-001", "ven-002"):
-        metering = {reading_key(r): r for r in observer.readings() if r.venId == ven}
+        metering = {(r.venId, r.timestamp): r for r in observer.readings() if r.venId == ven}
         for topic in (topics.oadr_meter(ven), topics.telemetry(ven)):
-            copies = {reading_key(r): r for r in observer.readings(topic)}
+            copies = {(r.venId, r.timestamp): r for r in observer.readings(topic)}
             assert copies and set(copies) <= set(metering)
             assert all(metering[key] == reading for key, reading in copies.items())
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -15,6 +16,7 @@ from tests.integration.ven_sim.conftest import Observer
 from ven_sim.bootstrap import running_simulator
 from ven_sim.fleet import ack_shape_of
 from ven_sim.settings import Settings
+from ven_sim.simulator import Simulator
 
 pytestmark = pytest.mark.integration
 
@@ -49,6 +51,12 @@ def shed(ven_id: str, cid: str, kw: float = 1.0, minutes: int = 10) -> dict:
     )
 
 
+def half_of_capability(sim: Simulator, ven_id: str) -> float:
+    """A request the VEN can meet whatever the hour: its load shape follows the time of day."""
+    loads = sim.vens[ven_id].loads(time.time())
+    return round(0.5 * sum(load["shedCapabilityKw"] for load in loads), 3)
+
+
 @pytest.mark.parametrize("mode", ["multiplexed", "per-ven"])
 @pytest.mark.parametrize("shape", ["A", "B", "C"])
 async def test_commands_acks_and_telemetry(
@@ -56,8 +64,9 @@ async def test_commands_acks_and_telemetry(
 ) -> None:
     async with running_simulator(sim_settings(mode=mode, ack_shape=shape)) as sim:
         ven = "ven-002"
-        await observer.send(ven, shed(ven, "c-event"))
-        await observer.send(ven, shed(ven, "c-event"))  # a retry: same correlationId
+        kw = half_of_capability(sim, ven)
+        await observer.send(ven, shed(ven, "c-event", kw))
+        await observer.send(ven, shed(ven, "c-event", kw))  # a retry: same correlationId
         await observer.send(ven, simple_command("ping", ven_id=ven, correlation_id="c-ping"))
         await observer.send(ven, b"{this is not json")
         await observer.send(ven, {"op": "selfDestruct", "correlationId": "c-unknown", "venId": ven})
@@ -70,7 +79,7 @@ async def test_commands_acks_and_telemetry(
         first, again = observer.ack_for(ven, "c-event")
         assert first == again and first.ok and first.status == "accepted"
         assert detect_shape(observer.raw_acks(ven)[0]) == shape
-        assert first.requestedShedKw == 1.0 and first.actualShedKw == pytest.approx(1.0, abs=1e-3)
+        assert kw > 0 and first.requestedShedKw == kw and first.actualShedKw == pytest.approx(kw, abs=1e-3)
         assert first.circuitsCurtailed
         assert sim.applied() == {"c-event": 1, "c-ping": 1}  # the retry was not applied again
         assert sim.vens[ven].event is not None

@@ -9,6 +9,9 @@ import httpx
 import pytest
 
 from api.bootstrap import create_app
+from api.domain.errors import Invalid
+from api.entrypoints.deps import window
+from api.ports import Window
 from api.settings import Settings
 from tests.unit.api.fakes import Fakes
 
@@ -198,3 +201,11 @@ async def test_protected_reads(fakes: Fakes) -> None:
             ok = await http.get("/api/vens/ven-x", headers={"Authorization": "Bearer s3cret"})
             assert ok.status_code == 200
             assert (await http.get("/health")).status_code == 200
+
+
+def test_a_window_with_only_an_end_reaches_back_its_default_span() -> None:
+    end = datetime(2020, 5, 1, tzinfo=UTC)
+    assert window(None, end, timedelta(days=30)) == Window(end - timedelta(days=30), end)
+    with pytest.raises(Invalid) as refused:
+        window(end, end, timedelta(days=30))
+    assert refused.value.problems[0].code == "end_before_start"

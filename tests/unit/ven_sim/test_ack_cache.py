@@ -17,21 +17,6 @@ def test_first_ack_wins() -> None:
     assert cache.get("nope") is None
 
 
-def test_get_or_apply_applies_once() -> None:
-    cache = AckCache()
-    calls: list[int] = []
-
-    def apply() -> dict[str, object]:
-        calls.append(1)
-        return {"n": len(calls)}
-
-    ack, replayed = cache.get_or_apply("c", apply)
-    again, replayed_again = cache.get_or_apply("c", apply)
-    assert (ack, replayed) == ({"n": 1}, False)
-    assert again is ack and replayed_again
-    assert calls == [1]
-
-
 def test_lru_bound() -> None:
     cache = AckCache(maxsize=2)
     cache.put("a", {"a": 1})

@@ -24,7 +24,6 @@ pytestmark = pytest.mark.unit
 def test_floor_by_rule(ctype: CircuitType, current: float, floor: float) -> None:
     c = make_circuit(ctype, 12.0)
     assert c.floor_of(current) == pytest.approx(floor)
-    assert c.shed_capability(current) == pytest.approx(current - floor)
     assert not c.critical and c.curtailable
 
 
@@ -34,20 +33,18 @@ def test_refrigerator_is_critical_with_absolute_floor() -> None:
     assert fridge.floor_kw == pytest.approx(0.08)
     assert fridge.floor_of(0.15) == pytest.approx(0.08)
     assert fridge.floor_of(0.05) == pytest.approx(0.05)  # already below: nothing to shed
-    assert fridge.shed_capability(0.05) == 0.0
 
 
 def test_pv_is_never_curtailed() -> None:
     pv = make_circuit(CircuitType.PV, 6.0)
     assert not pv.curtailable
     assert pv.floor_of(-4.0) == -4.0
-    assert pv.shed_capability(-4.0) == 0.0
 
 
 def test_battery_discharges_only_above_reserve() -> None:
     batt = make_circuit(CircuitType.BATTERY, 5.0, soc=0.8)
     assert batt.floor_of(1.25) == -5.0
-    assert batt.shed_capability(1.25) == pytest.approx(6.25)
+    assert 1.25 - batt.floor_of(1.25) == pytest.approx(6.25)  # stop charging and discharge
     batt.soc = BATTERY_RESERVE_SOC
     assert batt.floor_of(1.25) == 0.0  # can only stop charging
     assert batt.floor_of(-1.0) == -1.0
@@ -55,7 +52,7 @@ def test_battery_discharges_only_above_reserve() -> None:
 
 def test_disabled_circuit_has_nothing_to_shed() -> None:
     ev = make_circuit(CircuitType.EV, 7.2, enabled=False)
-    assert ev.shed_capability(3.0) == 0.0
+    assert ev.floor_of(3.0) == 3.0
 
 
 def test_kinds_and_defaults() -> None:

@@ -35,6 +35,7 @@ READING_KEYS = {
     "currentAmps",
     "panelUtilizationPercent",
     "loads",
+    "extras",
 }
 LOAD_KEYS = {
     "loadId",
@@ -93,6 +94,7 @@ def test_reading_has_canonical_values() -> None:
         r["currentAmps"] * 100 / r["panelAmperageRating"], abs=0.01
     )
     assert r["baselinePowerKw"] == r["usedPowerKw"]  # no history yet: current power
+    assert r["extras"] == {"reportIntervalSeconds": 5.0}  # so the platform knows when it is offline
 
 
 def test_same_seed_same_readings_different_seed_different() -> None:
@@ -326,6 +328,7 @@ def test_set_config_and_config() -> None:
     assert cfg["reportIntervalSeconds"] == 10.0 and cfg["report_interval_seconds"] == 10.0
     assert cfg["targetPowerKw"] == 4.5
     assert ven.set_config(target_power_kw=0)["reportIntervalSeconds"] == 10.0
+    assert ven.reading(T0)["extras"]["reportIntervalSeconds"] == 10.0
     for bad in (
         {},
         {"report_interval_seconds": 0},

@@ -24,7 +24,8 @@ EVENT_COLUMNS = f"""
     e.requested_reduction_kw AS "requestedReductionKw",
     e.actual_reduction_kw AS "actualReductionKw", e.ven_ids AS "venIds",
     e.created_at AS "createdAt", e.activated_at AS "activatedAt", e.ended_at AS "endedAt",
-    e.stop_requested_at AS "stopRequestedAt"
+    e.stop_requested_at AS "stopRequestedAt",
+    e.allocated_kw AS "allocatedKw", e.unallocated_kw AS "unallocatedKw"
 """
 
 

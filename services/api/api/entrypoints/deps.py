@@ -63,9 +63,10 @@ End = Annotated[IsoDatetime | None, Query(description="ISO 8601 with zone; exclu
 
 
 def window(start: datetime | None, end: datetime | None, default_span: timedelta) -> Window:
-    """[start, end): start defaults to `default_span` before now; end to no bound (device
-    clocks run ahead of ours, and their readings must still show)."""
-    start = start or datetime.now(UTC) - default_span
+    """[start, end): start defaults to `default_span` before `end` (before now when `end` is
+    open); end to no bound (device clocks run ahead of ours, and their readings must still show)."""
+    if start is None:
+        start = (end if end is not None else datetime.now(UTC)) - default_span
     end = end or _NO_END
     if end <= start:
         raise Invalid([Problem("end", "must be after start", "end_before_start")])

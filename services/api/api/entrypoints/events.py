@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 
@@ -22,27 +22,20 @@ from api.entrypoints.deps import (
     window,
 )
 from api.entrypoints.schemas import (
+    ERROR_RESPONSES,
     CurrentEventOut,
-    ErrorOut,
     EventDetailOut,
     EventMetricsOut,
     EventOut,
-    ValidationErrorOut,
 )
 
 reads = APIRouter(prefix="/api/events", tags=["events"], dependencies=[Depends(require_read_token)])
 writes = APIRouter(prefix="/api/events", tags=["events"], dependencies=[Depends(require_write_token)])
 
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    404: {"model": ErrorOut},
-    409: {"model": ErrorOut},
-    422: {"model": ValidationErrorOut},
-    503: {"model": ErrorOut},
-}
 _HISTORY_SPAN = timedelta(days=30)
 
 
-@writes.post("", status_code=201, responses=_ERRORS)
+@writes.post("", status_code=201, responses=ERROR_RESPONSES)
 async def create_event(body: NewEvent, svc: ServicesDep, response: Response) -> EventOut:
     """Schedule an event, or start it now with `status: active`. Answers once Kafka has it."""
     written = await svc.writer.create_event(body)
@@ -60,7 +53,7 @@ async def create_event(body: NewEvent, svc: ServicesDep, response: Response) -> 
     )
 
 
-@reads.get("", responses=_ERRORS)
+@reads.get("", responses=ERROR_RESPONSES)
 async def list_events(
     svc: ServicesDep,
     page: PageDep,
@@ -72,14 +65,14 @@ async def list_events(
     return next_page(response, rows, page)
 
 
-@reads.get("/current", responses=_ERRORS)
+@reads.get("/current", responses=ERROR_RESPONSES)
 async def current_events(svc: ServicesDep, page: PageDep, response: Response) -> list[CurrentEventOut]:
     """Every active event (a list: several may overlap), with its live metrics."""
     rows = await svc.queries.current_events(replace(page, limit=page.limit + 1))
     return next_page(response, rows, page)
 
 
-@reads.get("/history", responses=_ERRORS)
+@reads.get("/history", responses=ERROR_RESPONSES)
 async def event_history(
     svc: ServicesDep,
     page: PageDep,
@@ -92,7 +85,7 @@ async def event_history(
     return next_page(response, rows, page)
 
 
-@reads.get("/{event_id}", responses=_ERRORS)
+@reads.get("/{event_id}", responses=ERROR_RESPONSES)
 async def get_event(event_id: str, svc: ServicesDep) -> EventDetailOut:
     """The event with currentReductionKw, vensResponding, avgResponseMs and its VENs."""
     event = await svc.queries.event_detail(existing_id("event", event_id), with_vens=True)
@@ -101,7 +94,7 @@ async def get_event(event_id: str, svc: ServicesDep) -> EventDetailOut:
     return event  # type: ignore[return-value]
 
 
-@reads.get("/{event_id}/metrics", responses=_ERRORS)
+@reads.get("/{event_id}/metrics", responses=ERROR_RESPONSES)
 async def event_metrics(event_id: str, svc: ServicesDep) -> EventMetricsOut:
     event = await svc.queries.event_detail(existing_id("event", event_id), with_vens=False)
     if event is None:
@@ -109,7 +102,7 @@ async def event_metrics(event_id: str, svc: ServicesDep) -> EventMetricsOut:
     return event  # type: ignore[return-value]
 
 
-@writes.post("/{event_id}/stop", status_code=202, responses=_ERRORS)
+@writes.post("/{event_id}/stop", status_code=202, responses=ERROR_RESPONSES)
 async def stop_event(event_id: str, svc: ServicesDep, response: Response) -> EventOut:
     """End an active event early; the dispatcher restores the VENs (202: under way)."""
     event, written = await svc.writer.stop_event(existing_id("event", event_id))
@@ -117,7 +110,7 @@ async def stop_event(event_id: str, svc: ServicesDep, response: Response) -> Eve
     return EventOut(**(event | {"status": "stopped"}))
 
 
-@writes.delete("/{event_id}", responses=_ERRORS)
+@writes.delete("/{event_id}", responses=ERROR_RESPONSES)
 async def cancel_event(event_id: str, svc: ServicesDep, response: Response) -> EventOut:
     """Cancel an event that has not started."""
     event, written = await svc.writer.cancel_event(existing_id("event", event_id))

@@ -20,6 +20,9 @@ class EventOut(BaseModel):
     activatedAt: datetime | None = None
     endedAt: datetime | None = None
     stopRequestedAt: datetime | None = None
+    #: Set at activation: kW split over the VENs, and what they could not take (None before).
+    allocatedKw: float | None = None
+    unallocatedKw: float | None = None
 
 
 class EventMetricsOut(BaseModel):
@@ -162,3 +165,12 @@ class ValidationErrorOut(BaseModel):
 
 class ErrorOut(BaseModel):
     detail: str
+
+
+#: The error answers every `/api` route may give, for the OpenAPI schema.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorOut},
+    409: {"model": ErrorOut},
+    422: {"model": ValidationErrorOut},
+    503: {"model": ErrorOut},
+}

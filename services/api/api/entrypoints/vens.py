@@ -23,13 +23,12 @@ from api.entrypoints.deps import (
     window,
 )
 from api.entrypoints.schemas import (
+    ERROR_RESPONSES,
     CircuitHistoryOut,
     CommandOut,
     DeletedOut,
-    ErrorOut,
     LoadOut,
     TelemetryOut,
-    ValidationErrorOut,
     VenEventsOut,
     VenOut,
 )
@@ -38,12 +37,6 @@ from dr_contracts.facts import VenRegistered
 reads = APIRouter(prefix="/api/vens", tags=["vens"], dependencies=[Depends(require_read_token)])
 writes = APIRouter(prefix="/api/vens", tags=["vens"], dependencies=[Depends(require_write_token)])
 
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    404: {"model": ErrorOut},
-    409: {"model": ErrorOut},
-    422: {"model": ValidationErrorOut},
-    503: {"model": ErrorOut},
-}
 _SERIES_SPAN = timedelta(hours=24)
 _ACKS_SPAN = timedelta(days=30)
 LoadId = Annotated[str | None, Query(min_length=1, max_length=128, pattern=r"^[^\x00]+$")]
@@ -72,7 +65,7 @@ def _registered(fact: VenRegistered, created_at: Any) -> VenOut:
     )
 
 
-@writes.post("", status_code=201, responses=_ERRORS)
+@writes.post("", status_code=201, responses=ERROR_RESPONSES)
 async def register_ven(body: NewVen, svc: ServicesDep, response: Response) -> VenOut:
     """Register a VEN; `registrationId` becomes its venId (its MQTT identity)."""
     written = await svc.writer.register_ven(body)
@@ -81,7 +74,7 @@ async def register_ven(body: NewVen, svc: ServicesDep, response: Response) -> Ve
     return VenOut.model_validate(ven) if ven else _registered(written.payload, written.at)
 
 
-@reads.get("", responses=_ERRORS)
+@reads.get("", responses=ERROR_RESPONSES)
 async def list_vens(svc: ServicesDep, page: PageDep, response: Response) -> list[VenOut]:
     """By venId; `X-Next-Offset` is set when there is another page."""
     rows = await svc.queries.vens(replace(page, limit=page.limit + 1))
@@ -95,12 +88,12 @@ async def _ven(svc: ServicesDep, ven_id: str) -> dict[str, Any]:
     return ven
 
 
-@reads.get("/{ven_id}", responses=_ERRORS)
+@reads.get("/{ven_id}", responses=ERROR_RESPONSES)
 async def get_ven(ven_id: str, svc: ServicesDep) -> VenOut:
     return await _ven(svc, ven_id)  # type: ignore[return-value]
 
 
-@writes.patch("/{ven_id}", responses=_ERRORS)
+@writes.patch("/{ven_id}", responses=ERROR_RESPONSES)
 async def update_ven(ven_id: str, body: VenPatch, svc: ServicesDep, response: Response) -> VenOut:
     """Change name, location or administrative status."""
     written = await svc.writer.update_ven(existing_id("VEN", ven_id), body)
@@ -108,20 +101,20 @@ async def update_ven(ven_id: str, body: VenPatch, svc: ServicesDep, response: Re
     return await _ven(svc, ven_id)  # type: ignore[return-value]
 
 
-@writes.delete("/{ven_id}", responses=_ERRORS)
+@writes.delete("/{ven_id}", responses=ERROR_RESPONSES)
 async def delete_ven(ven_id: str, svc: ServicesDep, response: Response) -> DeletedOut:
     written = await svc.writer.delete_ven(existing_id("VEN", ven_id))
     behind_header(response, written, svc.metrics)
     return DeletedOut(id=ven_id)
 
 
-@reads.get("/{ven_id}/loads", responses=_ERRORS)
+@reads.get("/{ven_id}/loads", responses=ERROR_RESPONSES)
 async def ven_loads(ven_id: str, svc: ServicesDep) -> list[LoadOut]:
     """The VEN's circuits as of its latest reading."""
     return (await _ven(svc, ven_id))["loads"]
 
 
-@reads.get("/{ven_id}/telemetry", responses=_ERRORS)
+@reads.get("/{ven_id}/telemetry", responses=ERROR_RESPONSES)
 async def ven_telemetry(
     ven_id: str,
     svc: ServicesDep,
@@ -136,7 +129,7 @@ async def ven_telemetry(
     return TelemetryOut.model_validate({"totalCount": found[0], "telemetry": found[1]})
 
 
-@reads.get("/{ven_id}/events", responses=_ERRORS)
+@reads.get("/{ven_id}/events", responses=ERROR_RESPONSES)
 async def ven_events(
     ven_id: str,
     svc: ServicesDep,
@@ -151,7 +144,7 @@ async def ven_events(
     return VenEventsOut.model_validate({"totalCount": found[0], "events": found[1]})
 
 
-@reads.get("/{ven_id}/circuits/history", responses=_ERRORS)
+@reads.get("/{ven_id}/circuits/history", responses=ERROR_RESPONSES)
 async def circuit_history(
     ven_id: str,
     svc: ServicesDep,
@@ -169,7 +162,7 @@ async def circuit_history(
     return CircuitHistoryOut.model_validate({"totalCount": found[0], "snapshots": found[1]})
 
 
-@writes.post("/{ven_id}/send-event", status_code=202, responses=_ERRORS)
+@writes.post("/{ven_id}/send-event", status_code=202, responses=ERROR_RESPONSES)
 async def send_event(ven_id: str, body: SendCommand, svc: ServicesDep, response: Response) -> CommandOut:
     """Send one command to one VEN now; the dispatcher publishes it (202 + correlationId)."""
     written = await svc.writer.send_command(existing_id("VEN", ven_id), body)

@@ -9,7 +9,6 @@ read-only.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable
 from typing import Any
 
 Ack = dict[str, Any]
@@ -48,14 +47,3 @@ class AckCache:
         if len(self._data) > self._maxsize:
             self._data.popitem(last=False)
         return ack
-
-    def get_or_apply(self, correlation_id: str, apply: Callable[[], Ack]) -> tuple[Ack, bool]:
-        """Return (ack, replayed): call ``apply`` only for a correlationId not seen before.
-
-        ``apply`` should return the rejected ack rather than raise, so a rejection is replayed
-        like any other first ack.
-        """
-        first = self.get(correlation_id)
-        if first is not None:
-            return first, True
-        return self.put(correlation_id, apply()), False

@@ -157,10 +157,6 @@ class Circuit:
         floor = max(self.kind.shed_to_fraction * current_kw, self.floor_kw)
         return min(current_kw, floor)
 
-    def shed_capability(self, current_kw: float) -> float:
-        """kW this circuit could still give back from ``current_kw``."""
-        return current_kw - self.floor_of(current_kw)
-
 
 def make_circuit(
     ctype: CircuitType,

@@ -238,6 +238,8 @@ class SimVen:
             "currentAmps": round(amps, 2),
             "panelUtilizationPercent": round(amps * 100.0 / panel.amps, 2),
             "loads": loads,
+            # Tells the platform when this VEN counts as offline (3 missed intervals).
+            "extras": {"reportIntervalSeconds": self.report_interval_seconds},
         }
 
     # ---- commands ----------------------------------------------------------------------
