@@ -10,9 +10,11 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import RecordMetadata
 
+from dr_contracts.facts import VenDeleted, decode_fact, new_fact
 from dr_contracts.topics import DEFAULT_PARTITIONS, DR_COMMANDS, KafkaTopics
 from dr_infra import ensure_topics, topic_partitions
 from dr_infra.kafka_admin import kafka_metadata
+from dr_runtime.kafka import make_producer, send_facts
 from dr_runtime.settings import KafkaSettings
 from dr_runtime.topics_admin import TopicSetupError, ensure_platform_topics
 from tests.fixtures.waiting import wait_for
@@ -88,6 +90,35 @@ async def test_services_create_missing_topics_with_the_configured_counts(
     )
     with pytest.raises(TopicSetupError, match=f"ven.acks.{ns}"):
         await ensure_platform_topics(clash, timeout=5)
+
+
+@pytest.mark.integration
+async def test_send_facts_batches_per_partition_and_reports_each_record(
+    kafka_bootstrap: str, ns: str
+) -> None:
+    settings = KafkaSettings(kafka_bootstrap_servers=kafka_bootstrap, topic_namespace=ns)
+    await ensure_platform_topics(settings)
+    facts = [new_fact(VenDeleted(venId=f"ven-{i % 13}")) for i in range(700)]
+    prod = make_producer(settings, max_batch_size=4096)  # forces several batches per partition
+    await prod.start()
+    try:
+        metas = await send_facts(prod, settings, facts)
+        alone = await prod.send_and_wait(settings.topics.ven_registry, b"{}", key=b"ven-3")
+    finally:
+        await prod.stop()
+    by_key = {f.key: m.partition for f, m in zip(facts, metas, strict=True)}
+    assert by_key["ven-3"] == alone.partition  # the partition `send` would have chosen
+    c = AIOKafkaConsumer(
+        settings.topics.ven_registry, bootstrap_servers=kafka_bootstrap, auto_offset_reset="earliest"
+    )
+    await c.start()
+    try:
+        got: list = []
+        await drain(c, got, len(facts) + 1)
+    finally:
+        await c.stop()
+    stored = {(r.partition, r.offset): decode_fact(r.value).factId for r in got if r.value != b"{}"}
+    assert stored == {(m.partition, m.offset): f.factId for f, m in zip(facts, metas, strict=True)}
 
 
 @pytest.mark.integration

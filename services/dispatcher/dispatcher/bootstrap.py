@@ -53,6 +53,7 @@ class Runtime:
             policy=policy,
             mqtt_topics=s.mqtt_topics,
             revoke_grace_s=s.dispatcher_revoke_grace_s,
+            prepare_lead_s=s.dispatcher_prepare_lead_s,
         )
         self.events_log = LogReader(
             make_consumer(s, group_id=None, fetch_max_wait_ms=100),

@@ -32,4 +32,7 @@ class Settings(ServiceSettings, KafkaSettings, MqttSettings, PostgresSettings):
     dispatcher_revoke_grace_s: float = Field(
         default=5.0, ge=0, description="on a rebalance, wait this long for running work"
     )
+    dispatcher_prepare_lead_s: float = Field(
+        default=2.0, ge=0, description="choose the VENs this long before an event's start (0: at the start)"
+    )
     dispatcher_metrics_port: int = Field(default=0, ge=0, description="Prometheus /metrics port; 0: off")

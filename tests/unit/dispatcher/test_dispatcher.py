@@ -85,6 +85,47 @@ async def test_scheduled_event_waits_then_activates_with_allocation(world):
     assert d.timers.next_due() == END.timestamp()
 
 
+async def test_the_vens_are_chosen_before_the_start_and_commanded_at_it(world):
+    d, clock, log, sink, vens = world
+    d.prepare_lead = timedelta(seconds=2)
+    d.on_event_fact(created(), P)
+    d.events_assigned({P})
+    await d.settle()
+    assert d.timers.next_due() == (START - timedelta(seconds=2)).timestamp()
+    clock.now = START - timedelta(seconds=2)
+    d.reconcile("evt-1")
+    await d.settle()
+    assert vens.queries == 1 and log.facts == [] and sink.published == []
+    assert d.timers.next_due() == START.timestamp()
+    vens.registered["v4"] = 9.0  # joins after the choice: not part of this event
+    clock.now = START + timedelta(milliseconds=40)
+    d.reconcile("evt-1")
+    await d.settle()
+    [activated] = log.of_type("EventActivated")
+    assert activated.payload.activatedAt == START  # the shed window is the planned one
+    assert vens.queries == 1 and sorted(a.venId for a in activated.payload.allocations) == ["v1", "v2", "v3"]
+    assert sorted(t for t, _ in sink.published) == ["r/ven/cmd/v1", "r/ven/cmd/v2", "r/ven/cmd/v3"]
+    assert {p["data"]["start_ts"] for _, p in sink.published} == {int(START.timestamp())}
+    assert d.timers.next_due() == END.timestamp() and not d._prepared
+
+
+async def test_a_prepared_event_cancelled_before_its_start_sends_nothing(world):
+    d, clock, log, sink, vens = world
+    d.prepare_lead = timedelta(seconds=2)
+    d.on_event_fact(created(), P)
+    d.events_assigned({P})
+    clock.now = START - timedelta(seconds=1)
+    d.reconcile("evt-1")
+    await d.settle()
+    assert vens.queries == 1 and d._prepared
+    d.on_event_fact(EventCancelled(eventId="evt-1"), P)
+    await d.settle()
+    clock.now = START
+    d.reconcile("evt-1")
+    await d.settle()
+    assert sink.published == [] and log.facts == [] and not d._prepared and len(d.timers) == 0
+
+
 async def test_end_restores_every_ven_then_completes(world):
     d, clock, log, sink, _ = world
     await start_event(d, clock, created())

@@ -2,7 +2,7 @@ from datetime import timedelta
 
 import pytest
 
-from dispatcher.domain.decisions import Activate, Done, FanOut, Finish, WaitUntil, decide
+from dispatcher.domain.decisions import Activate, Done, FanOut, Finish, Prepare, WaitUntil, decide
 from dispatcher.domain.events import apply
 from dr_contracts.facts import (
     Allocation,
@@ -92,3 +92,27 @@ def test_shed_window_starts_at_activation():
 )
 def test_decide(facts, now, fanned_out, expected):
     assert decide(fold(*facts), now, fanned_out) == expected
+
+
+LEAD = timedelta(seconds=2)
+
+
+@pytest.mark.parametrize(
+    ("now", "prepared", "expected"),
+    [
+        (T0, False, WaitUntil(START - LEAD)),
+        (START - LEAD, False, Prepare()),
+        (START - LEAD, True, WaitUntil(START)),
+        (START, True, Activate()),
+        (START, False, Activate()),  # too late to prepare: activate at once
+    ],
+)
+def test_decide_prepares_shortly_before_the_start(now, prepared, expected):
+    assert decide(fold(CREATED), now, False, prepared=prepared, prepare_lead=LEAD) == expected
+
+
+def test_nothing_is_prepared_for_a_cancelled_or_started_event():
+    cancelled = fold(CREATED, EventCancelled(eventId="evt-1"))
+    assert decide(cancelled, START - LEAD, False, prepare_lead=LEAD) == Done()
+    started = fold(CREATED, ACTIVATED)
+    assert decide(started, START - LEAD, True, prepare_lead=LEAD) == WaitUntil(END)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
 from dispatcher.domain.events import EventState
@@ -22,8 +22,14 @@ class WaitUntil:
 
 
 @dataclass(frozen=True, slots=True)
+class Prepare:
+    """Shortly before the start: choose the VENs and split the kW now, so that at the start
+    only EventActivated is appended and the commands go out."""
+
+
+@dataclass(frozen=True, slots=True)
 class Activate:
-    """Choose the VENs, append EventActivated, send the event commands."""
+    """Choose the VENs (unless prepared), append EventActivated, send the event commands."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,11 +47,18 @@ class Finish:
     outcome: Outcome
 
 
-Decision = Done | WaitUntil | Activate | FanOut | Finish
+Decision = Done | WaitUntil | Prepare | Activate | FanOut | Finish
 
 
-def decide(state: EventState, now: datetime, fanned_out: bool) -> Decision:
-    """The next step for `state` at `now`; `fanned_out`: this replica already sent its commands."""
+def decide(
+    state: EventState,
+    now: datetime,
+    fanned_out: bool,
+    prepared: bool = False,
+    prepare_lead: timedelta = timedelta(0),
+) -> Decision:
+    """The next step for `state` at `now`; `fanned_out`: this replica already sent its commands;
+    `prepared`: it already chose the VENs of this not yet started event, `prepare_lead` before."""
     event = state.created
     if state.completion is not None:
         return Done()
@@ -58,7 +71,10 @@ def decide(state: EventState, now: datetime, fanned_out: bool) -> Decision:
             return Finish("completed")  # missed: it ended before anyone could start it
         if event.startNow or now >= event.startTime:
             return Activate()
-        return WaitUntil(event.startTime)
+        if prepared or not prepare_lead:
+            return WaitUntil(event.startTime)
+        ready_at = event.startTime - prepare_lead
+        return Prepare() if now >= ready_at else WaitUntil(ready_at)
     if state.end_requested:
         return Finish("stopped")
     if now >= event.endTime:

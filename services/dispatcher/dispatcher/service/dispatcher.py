@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Coroutine, Iterable
-from datetime import datetime
+from dataclasses import replace
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
@@ -59,9 +60,11 @@ class Dispatcher:
         mqtt_topics: MqttTopics,
         clock: Callable[[], datetime] = utcnow,
         revoke_grace_s: float = 5.0,
+        prepare_lead_s: float = 0.0,
     ) -> None:
         self.facts, self.vens, self.clock = facts, vens, clock
         self.revoke_grace_s = revoke_grace_s
+        self.prepare_lead = timedelta(seconds=prepare_lead_s)
         self.book: dict[str, EventState] = {}
         self.index = ActivationIndex()
         self.ledger = CommandLedger()
@@ -78,6 +81,8 @@ class Dispatcher:
         self.owned_direct: set[int] = set()
         self.timers: DueQueue[str] = DueQueue(lambda: self.clock().timestamp())
         self._fanned_out: set[str] = set()
+        #: Events about to start whose VENs are chosen: eventId -> (activation, its commands).
+        self._prepared: dict[str, tuple[EventActivated, list[Outgoing]]] = {}
         self._dirty: set[str] = set()
         self._steps: dict[str, asyncio.Task[None]] = {}
         self._batches: set[asyncio.Task[None]] = set()
@@ -157,6 +162,7 @@ class Dispatcher:
             if st.partition not in self.owned_events:
                 self.timers.discard(eid)
                 self._fanned_out.discard(eid)
+                self._prepared.pop(eid, None)
         await self.quiesce()
 
     async def direct_revoked(self, partitions: Iterable[int]) -> None:
@@ -232,11 +238,16 @@ class Dispatcher:
             return
         if eid in self._steps:
             return  # decided again when the running step ends
-        decision = decisions.decide(state, self.clock(), eid in self._fanned_out)
+        prepared = eid in self._prepared
+        decision = decisions.decide(state, self.clock(), eid in self._fanned_out, prepared, self.prepare_lead)
         self.timers.discard(eid)
+        if prepared and not isinstance(decision, decisions.WaitUntil | decisions.Activate):
+            del self._prepared[eid]  # stopped or cancelled before its start
         match decision:
             case decisions.WaitUntil(when):
                 self.timers.put(eid, when.timestamp())
+            case decisions.Prepare():
+                self._spawn_step(eid, self._prepare(state))
             case decisions.Activate():
                 self._spawn_step(eid, self._activate(state))
             case decisions.FanOut():
@@ -271,8 +282,8 @@ class Dispatcher:
 
     # ---- steps -------------------------------------------------------------------------
 
-    async def _activate(self, state: EventState) -> None:
-        """Choose VENs, split the kW, append EventActivated, then fan out."""
+    async def _allocate(self, state: EventState, activated_at: datetime) -> EventActivated:
+        """Choose the VENs and split the requested kW over them."""
         event = state.created
         candidates, unknown = await self.vens.candidates(event.venIds)
         if unknown:
@@ -280,30 +291,45 @@ class Dispatcher:
                 "event.targets_unknown", event_id=event.eventId, ven_ids=unknown[:50], count=len(unknown)
             )
         result = allocate(event.requestedReductionKw, candidates)
-        activation = EventActivated(
+        return EventActivated(
             eventId=event.eventId,
-            activatedAt=self.clock(),
+            activatedAt=activated_at,
             unallocatedKw=result.unallocated_kw,
             allocations=[
                 Allocation(venId=s.ven_id, shedKw=s.shed_kw, capabilityKw=s.capability_kw)
                 for s in result.shares
             ],
         )
-        await self.facts.append(new_fact(activation, fact_id=f"{event.eventId}:activated"))
+
+    async def _prepare(self, state: EventState) -> None:
+        """Allocate and build the commands ahead of the start; the activation is the planned start."""
+        activation = await self._allocate(state, activated_at=state.created.startTime)
+        commands = event_commands(replace(state, activation=activation))
+        self._prepared[state.event_id] = (activation, commands)
+        log.info("event.prepared", event_id=state.event_id, vens=len(commands))
+
+    async def _activate(self, state: EventState) -> None:
+        """Append EventActivated (prepared, or allocated now), then fan out."""
+        eid, now = state.event_id, self.clock()
+        activation, commands = self._prepared.pop(eid, None) or (await self._allocate(state, now), None)
+        await self.facts.append(new_fact(activation, fact_id=f"{eid}:activated"))
         metrics.EVENT_TRANSITIONS.labels("active").inc()
         log.info(
             "event.activated",
-            event_id=event.eventId,
-            vens=len(result.shares),
-            unallocated_kw=result.unallocated_kw,
+            event_id=eid,
+            vens=len(activation.allocations),
+            unallocated_kw=activation.unallocatedKw,
+            prepared=commands is not None,
+            late_s=round((now - state.created.startTime).total_seconds(), 3),
         )
         self.on_event_fact(activation, state.partition)
-        await self._fan_out(self.book[event.eventId])
+        await self._fan_out(self.book[eid], commands)
 
-    async def _fan_out(self, state: EventState) -> None:
+    async def _fan_out(self, state: EventState, prepared: list[Outgoing] | None = None) -> None:
         """Send every allocated VEN its event command (once; re-sends are the sender's job)."""
         started = self.clock()
-        commands = [c for c in event_commands(state) if self.index.owns(c.ven_id, state.event_id)]
+        built = event_commands(state) if prepared is None else prepared
+        commands = [c for c in built if self.index.owns(c.ven_id, state.event_id)]
         sent = await self.sender.ensure_sent(commands)
         self._fanned_out.add(state.event_id)
         log.info(
