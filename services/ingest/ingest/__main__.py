@@ -8,26 +8,26 @@ import signal
 from collections.abc import Awaitable, Callable
 
 from dr_contracts.logging import configure_logging
+from dr_runtime.topics_admin import ensure_platform_topics
 from ingest import bootstrap, metrics
-from ingest.adapters.kafka_topics import ensure_topics
 from ingest.adapters.migrations import migrate
 from ingest.settings import Settings
 
 
 async def _bridge(settings: Settings, stop: asyncio.Event) -> None:
-    await ensure_topics(settings)
+    await ensure_platform_topics(settings)
     async with bootstrap.bridge(settings, stop) as bridge:
         await bridge.run()
 
 
 async def _projector(settings: Settings, stop: asyncio.Event) -> None:
-    await ensure_topics(settings)
+    await ensure_platform_topics(settings)
     async with bootstrap.projection_store(settings) as store:
         await bootstrap.build_projector(settings, store, stop).run()
 
 
 async def _rebuild(settings: Settings, stop: asyncio.Event) -> None:
-    await ensure_topics(settings)
+    await ensure_platform_topics(settings)
     await bootstrap.rebuild(settings, stop)
 
 

@@ -133,9 +133,12 @@ async def _finish(task: asyncio.Task[None]) -> None:
 async def rebuild(settings: Settings, stop: asyncio.Event | None = None) -> None:
     """Empty the projections, replay every topic from the start, return once caught up.
 
-    Projector replicas that are running notice the reset (their stored offsets are gone)
-    and replay from the start too; they can keep running.
+    Caught up: every partition this member owns is applied up to where the log ended when the
+    rebuild began, so it returns while VENs keep reporting. Projector replicas that are
+    running notice the reset (their stored offsets are gone) and replay from the start too;
+    they can keep running, and they finish the partitions they own.
+    Only what Kafka still retains comes back: older telemetry rows are gone after a rebuild.
     """
     async with projection_store(settings) as store:
         await store.reset()
-        await build_projector(settings, store, stop).run(idle_exit_s=settings.rebuild_idle_s)
+        await build_projector(settings, store, stop).run(catch_up=True)

@@ -23,6 +23,9 @@ class Settings(ServiceSettings, KafkaSettings, MqttSettings, PostgresSettings):
     #: QoS 1 messages the broker may send ahead of our PUBACKs (MQTT v5 Receive Maximum):
     #: bounds what waits in the bridge for Kafka's ack.
     bridge_max_pending: int = Field(default=20_000, ge=1, le=65_535)
+    #: On stop, how long the graceful leave may take (forward what the broker dealt us, then
+    #: end the session); past it the session is kept, as after a crash.
+    bridge_drain_timeout_s: float = Field(default=5.0, gt=0)
     #: Producer linger for the bridge: more batching, fewer requests.
     bridge_linger_ms: int = Field(default=20, ge=0)
     #: Largest payload accepted (the contract's 128 KiB).
@@ -36,8 +39,6 @@ class Settings(ServiceSettings, KafkaSettings, MqttSettings, PostgresSettings):
     projector_poll_ms: int = Field(default=200, ge=1)
     #: How long the broker may hold an empty fetch; low keeps read-your-writes fast (Tansu holds ~half).
     projector_fetch_wait_ms: int = Field(default=10, ge=1)
-    #: `rebuild` stops once no fact arrived for this long.
-    rebuild_idle_s: float = Field(default=3.0, gt=0)
 
     #: Prometheus metrics on this port (0: off).
     metrics_port: int = Field(default=0, ge=0, le=65535)

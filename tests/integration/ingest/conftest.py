@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -47,7 +48,6 @@ def settings(
         # One group per test: Tansu can keep a departed member as a group's leader, and a
         # later member of that group then never gets its partitions (see the report).
         projector_group_id=f"projector-{ns}",
-        rebuild_idle_s=1.5,
     )
 
 
@@ -98,15 +98,29 @@ async def wait_rows(settings: Settings, table: str, expected: int, timeout: floa
 def env_of(settings: Settings, **extra: str) -> dict[str, str]:
     """The environment that gives `python -m ingest` these settings."""
     values = settings.model_dump(exclude={"log_json"}) | {k.lower(): v for k, v in extra.items()}
-    return os.environ | {k.upper(): str(v) for k, v in values.items() if v is not None} | {"LOG_JSON": "true"}
+    env = {k.upper(): _env_value(v) for k, v in values.items() if v is not None}
+    return os.environ | env | {"LOG_JSON": "true"}
+
+
+def _env_value(value: object) -> str:
+    """A setting as the environment spells it (a mapping as `name=value,name=value`)."""
+    if isinstance(value, dict):
+        return ",".join(f"{k}={v}" for k, v in value.items())
+    return str(value)
 
 
 class Worker:
-    """`python -m ingest <command>` as a child process; `ready` once it logged `ready_event`."""
+    """`python -m ingest <command>` as a child process; `ready` once it logged `ready_event`.
 
-    def __init__(self, command: str, settings: Settings, ready_event: str, **env: str) -> None:
+    `code`: run this Python source instead of `-m ingest` (it gets `command` as its argument).
+    """
+
+    def __init__(
+        self, command: str, settings: Settings, ready_event: str, code: str | None = None, **env: str
+    ) -> None:
+        program = ["-m", "ingest"] if code is None else ["-c", code]
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "ingest", command],
+            [sys.executable, *program, command],
             env=env_of(settings, **env),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
@@ -127,6 +141,19 @@ class Worker:
     async def started(self) -> None:
         await wait_for(self.ready.is_set, DEADLINE_S, message=lambda: "".join(self.log[-20:]))
 
+    async def exited(self, timeout: float = DEADLINE_S) -> int:  # noqa: ASYNC109
+        """Wait for the process to end by itself; its exit code."""
+        await wait_for(
+            lambda: self.proc.poll() is not None,
+            timeout,
+            message=lambda: "still running; log:\n" + "".join(self.log[-20:]),
+        )
+        return self.proc.returncode
+
+    def logged(self, event: str) -> list[dict[str, Any]]:
+        """The JSON log lines of `event`."""
+        return [line for line in map(_json_line, self.log) if line.get("event") == event]
+
     def kill(self) -> None:
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(10)
@@ -141,6 +168,14 @@ class Worker:
                 self.proc.kill()
                 self.proc.wait()
         return self.proc.returncode
+
+
+def _json_line(line: str) -> dict[str, Any]:
+    try:
+        obj = json.loads(line)
+    except ValueError:
+        return {}
+    return obj if isinstance(obj, dict) else {}
 
 
 @pytest.fixture

@@ -27,11 +27,11 @@ def reading(i: int, vens: int = 50) -> bytes:
     return samples.dumps(samples.telemetry(f"ven-{i % vens}", samples.TS + (i // vens) * 5))
 
 
-async def produce_readings(producer: AIOKafkaProducer, settings: Settings, n: int) -> None:
-    """Put n TelemetryReported facts on Kafka as the bridge would (quicker than MQTT)."""
+async def produce_readings(producer: AIOKafkaProducer, settings: Settings, n: int, first: int = 0) -> None:
+    """Put readings first..first+n-1 on Kafka as the bridge would (quicker than MQTT)."""
     now, topics = datetime.now(UTC), settings.mqtt_topics
     futures = []
-    for i in range(n):
+    for i in range(first, first + n):
         fact = intake(topics.metering, reading(i), now, topics)
         futures.append(
             await producer.send(fact_topic(settings, fact), encode_fact(fact), key=fact.key.encode())
@@ -39,16 +39,19 @@ async def produce_readings(producer: AIOKafkaProducer, settings: Settings, n: in
     await asyncio.gather(*futures)
 
 
-async def publish_readings(mqtt: aiomqtt.Client, settings: Settings, n: int, per_s: float = 1000) -> None:
-    """Publish n readings (QoS 1) at about `per_s`; the broker acknowledges each."""
-    for start in range(0, n, 100):
+async def publish_readings(
+    mqtt: aiomqtt.Client, settings: Settings, n: int, per_s: float = 1000, first: int = 0
+) -> None:
+    """Publish readings first..first+n-1 (QoS 1) at about `per_s`; the broker acknowledges each."""
+    end = first + n
+    for start in range(first, end, 100):
         await asyncio.gather(
             *(
                 mqtt.publish(settings.mqtt_topics.metering, reading(i), qos=1)
-                for i in range(start, min(n, start + 100))
+                for i in range(start, min(end, start + 100))
             )
         )
-        await asyncio.sleep(100 / per_s)
+        await asyncio.sleep(100 / per_s)  # pacing the load, not synchronisation
 
 
 async def assert_stored_once(settings: Settings, n: int) -> None:

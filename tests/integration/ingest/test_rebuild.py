@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,8 +25,12 @@ from ingest.adapters.pg_store import PROJECTION_TABLES
 from ingest.bootstrap import rebuild, running_bridge, running_projector
 from ingest.settings import Settings
 from tests.fixtures.waiting import wait_for
-from tests.integration.ingest.conftest import DEADLINE_S, append, query
-from tests.integration.ingest.test_exactly_once import publish_readings
+from tests.integration.ingest.conftest import DEADLINE_S, Worker, append, count, query
+from tests.integration.ingest.test_exactly_once import (
+    LOADS_PER_READING,
+    produce_readings,
+    publish_readings,
+)
 from tests.unit.ingest import samples
 
 pytestmark = pytest.mark.integration
@@ -121,3 +127,38 @@ async def test_rebuild_matches_the_live_projection(
         assert await snapshot(settings) == live_tables
         [(rewritten,)] = await query(settings, "SELECT min(ingested_at) FROM ven_telemetry")
         assert rewritten > before  # every row was written again
+
+
+async def test_rebuild_of_empty_topics_returns(settings: Settings) -> None:
+    await asyncio.wait_for(rebuild(settings), DEADLINE_S)
+    assert await count(settings, "events") == await count(settings, "ven_telemetry") == 0
+
+
+async def test_rebuild_returns_while_telemetry_keeps_coming(
+    settings: Settings, producer: AIOKafkaProducer, workers: list[Worker]
+) -> None:
+    """`python -m ingest rebuild` stops once it has what the log held at its start, new facts or not."""
+    n = 3000  # readings 0..n-1: 50 VENs, timestamps before `cutoff`
+    cutoff = datetime.fromtimestamp(samples.TS + n // 50 * 5, UTC)
+    await produce_readings(producer, settings, n)
+    feeding = asyncio.create_task(keep_producing(producer, settings, first=n))
+    try:
+        replay = Worker("rebuild", settings, "projection.caught_up")
+        workers.append(replay)
+        assert await replay.exited(60) == 0
+        assert not feeding.done(), "telemetry should still be coming in"
+    finally:
+        feeding.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await feeding
+    [(readings,)] = await query(settings, "SELECT count(*) FROM ven_telemetry WHERE ts < %s", cutoff)
+    [(loads,)] = await query(settings, "SELECT count(*) FROM ven_load_samples WHERE ts < %s", cutoff)
+    assert (readings, loads) == (n, n * LOADS_PER_READING)  # everything the log held at the start
+
+
+async def keep_producing(producer: AIOKafkaProducer, settings: Settings, first: int) -> None:
+    """VENs that keep reporting: 100 new readings every ~50 ms until cancelled."""
+    while True:
+        await produce_readings(producer, settings, 100, first=first)
+        first += 100
+        await asyncio.sleep(0.05)  # pacing the load, not synchronisation

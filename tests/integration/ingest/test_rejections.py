@@ -10,7 +10,8 @@ import pytest
 from ingest import metrics
 from ingest.bootstrap import running_bridge, running_projector
 from ingest.settings import Settings
-from tests.integration.ingest.conftest import query, wait_rows
+from tests.fixtures.waiting import wait_for
+from tests.integration.ingest.conftest import DEADLINE_S, query, wait_rows
 from tests.unit.ingest import samples
 
 pytestmark = pytest.mark.integration
@@ -47,3 +48,24 @@ async def test_every_malformed_payload_is_rejected_with_its_reason_and_the_next_
     assert len({r[3] for r in rows}) == len(samples.MALFORMED) >= 20  # a distinct reason each
     assert rejected_total() - before == len(samples.MALFORMED)
     assert await query(settings, "SELECT ven_id FROM ven_telemetry") == [("ven-good",)]
+
+
+async def test_the_same_bad_payload_twice_is_one_rejection(settings: Settings, mqtt: aiomqtt.Client) -> None:
+    """A payload the broker redelivers (or a VEN repeats) gives the same fact id: one row."""
+    topic = settings.mqtt_topics.metering
+    async with running_projector(settings), running_bridge(settings):
+        for _ in range(2):
+            await mqtt.publish(topic, b"not json", qos=1)
+        await wait_for(lambda: rejections_applied(settings, 2), DEADLINE_S)
+    rows = await query(settings, "SELECT mqtt_topic, code FROM ingest_rejections")
+    assert rows == [(topic, "invalid_json")]
+
+
+async def rejections_applied(settings: Settings, n: int) -> bool:
+    """Whether the projection has applied `n` records of ingest.rejected (one partition)."""
+    rows = await query(
+        settings,
+        "SELECT next_offset FROM projection_offsets WHERE topic = %s",
+        settings.topics.ingest_rejected,
+    )
+    return rows == [(n,)]

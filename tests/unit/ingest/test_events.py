@@ -1,11 +1,14 @@
-"""An event's projected state is a monotonic fold over its dr.events facts."""
+"""An event's projected state is a fold over its dr.events facts that agrees with the dispatcher's."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from dispatcher.domain import events as dispatcher_events
 from dr_contracts.facts import (
     Allocation,
     EventActivated,
@@ -13,8 +16,9 @@ from dr_contracts.facts import (
     EventCompleted,
     EventCreated,
     EventStopRequested,
+    FactPayload,
 )
-from ingest.domain.events import fold
+from ingest.domain.events import EventChanges, EventState, fold
 
 pytestmark = pytest.mark.unit
 
@@ -40,9 +44,14 @@ ACTIVATED = EventActivated(
 )
 
 
-def run(*facts: object) -> object:
-    changes = fold({}, [(f, at(i)) for i, f in enumerate(facts)])
-    return changes
+CANCELLED = EventCancelled(eventId=EID)
+STOP = EventStopRequested(eventId=EID)
+COMPLETED = EventCompleted(eventId=EID, completedAt=at(70))
+STOPPED = EventCompleted(eventId=EID, completedAt=at(30), outcome="stopped")
+
+
+def run(*facts: FactPayload) -> EventChanges:
+    return fold({}, [(f, at(i)) for i, f in enumerate(facts)])
 
 
 def test_created_then_activated() -> None:
@@ -98,10 +107,34 @@ def test_a_late_fact_never_moves_an_ended_event(late: object) -> None:
     assert (state.status, state.ended_at) == ("completed", at(70))
 
 
-def test_activation_after_cancel_is_ignored_and_records_no_allocation() -> None:
-    changes = run(CREATED, EventCancelled(eventId=EID), ACTIVATED)
-    assert changes.states[EID].status == "cancelled"
-    assert changes.allocations == []
+def test_cancel_after_activation_is_an_early_stop() -> None:
+    state = run(CREATED, ACTIVATED, CANCELLED).states[EID]
+    assert (state.status, state.stop_requested_at, state.ended_at) == ("stopped", at(2), None)
+
+
+def test_cancel_after_activation_then_completed_stopped_ends_it_stopped() -> None:
+    state = run(CREATED, ACTIVATED, CANCELLED, STOPPED).states[EID]
+    assert (state.status, state.activated_at, state.ended_at) == ("stopped", at(10), at(30))
+
+
+def test_activation_raced_past_a_cancel_is_an_early_stop_too() -> None:
+    """The dispatcher activated before it saw the cancel: VENs were told to shed, then restored."""
+    changes = run(CREATED, CANCELLED, ACTIVATED)
+    state = changes.states[EID]
+    assert (state.status, state.activated_at, state.stop_requested_at, state.ended_at) == (
+        "stopped",
+        at(10),
+        at(1),
+        None,
+    )
+    assert [a.venId for _, a in changes.allocations] == ["ven-1", "ven-2"]
+    state = fold(changes.states, [(STOPPED, at(3))]).states[EID]
+    assert (state.status, state.ended_at) == ("stopped", at(30))
+
+
+def test_cancel_before_activation_stays_cancelled_without_an_activation() -> None:
+    state = run(CREATED, CANCELLED, CANCELLED, STOP).states[EID]
+    assert (state.status, state.ended_at, state.activated_at) == ("cancelled", at(1), None)
 
 
 def test_second_activation_changes_nothing() -> None:
@@ -113,3 +146,31 @@ def test_second_activation_changes_nothing() -> None:
 def test_facts_of_an_unknown_event_are_reported() -> None:
     changes = run(ACTIVATED)
     assert changes.states == {} and changes.unknown == [EID]
+
+
+#: Every fact the dispatcher or the API may append about an event after its creation.
+LATER_FACTS = [ACTIVATED, CANCELLED, STOP, COMPLETED, STOPPED]
+
+
+def dispatcher_view(facts: list[FactPayload]) -> tuple[str, bool]:
+    """The status the dispatcher's own fold gives (as the projection shows it), and whether it activated.
+
+    The projection shows `stopped` as soon as an end is asked for on an activated event; the
+    dispatcher still calls it active until its restores are out and EventCompleted appended.
+    """
+    state = None
+    for fact in facts:
+        state = dispatcher_events.apply(state, fact, partition=0)
+    assert state is not None
+    status = "stopped" if state.status == "active" and state.end_requested else state.status
+    return status, state.activation is not None
+
+
+@given(st.lists(st.sampled_from(LATER_FACTS), max_size=6), st.integers(min_value=0, max_value=7))
+def test_the_projection_agrees_with_the_dispatcher(later: list[FactPayload], split: int) -> None:
+    """Any order of facts, folded in one batch or two (state reloaded from the row): same outcome."""
+    facts: list[FactPayload] = [CREATED, *later]
+    timed = [(f, at(i)) for i, f in enumerate(facts)]
+    first = fold({}, timed[:split]).states
+    state: EventState = (first | fold(first, timed[split:]).states)[EID]
+    assert (state.status, state.activated_at is not None) == dispatcher_view(facts)

@@ -116,6 +116,15 @@ def test_a_redelivered_ack_gets_the_same_fact_id() -> None:
     assert first.factId != intake(TOPICS.ack("ven-2"), raw, NOW, TOPICS).factId
 
 
+def test_a_redelivered_bad_payload_gets_the_same_fact_id() -> None:
+    first = intake(TOPICS.metering, b"garbage", NOW, TOPICS)
+    again = intake(TOPICS.metering, b"garbage", datetime(2026, 1, 2, tzinfo=UTC), TOPICS)
+    assert isinstance(first.payload, PayloadRejected)
+    assert first.factId == again.factId
+    assert first.factId != intake(TOPICS.metering, b"garbage!", NOW, TOPICS).factId
+    assert first.factId != intake(TOPICS.ack("ven-1"), b"garbage", NOW, TOPICS).factId
+
+
 @pytest.mark.parametrize(
     ("name", "kind", "raw", "code", "field"), samples.MALFORMED, ids=[m[0] for m in samples.MALFORMED]
 )

@@ -1,7 +1,11 @@
-"""An event's projected state as a fold over its dr.events facts, monotonic by construction.
+"""An event's projected state as a fold over its dr.events facts, agreeing with the dispatcher.
 
-A fact that would move an event backwards (a late or replayed activation after the
-end, a second creation) leaves the state as it is.
+The dispatcher's fold (dispatcher/domain/events.py) decides what happens to the VENs, so
+this one follows its rules: the first EventActivated is the allocation (even after a
+cancel that the dispatcher had not yet seen when it activated: commands went out), the
+first EventCompleted ends the event, and a cancel after activation is an early stop
+(the dispatcher restores the VENs and appends EventCompleted "stopped"). Only a cancel
+before activation ends the event as `cancelled`. Facts after the end change nothing.
 """
 
 from __future__ import annotations
@@ -47,18 +51,31 @@ def evolve(state: EventState | None, fact: FactPayload, at: datetime) -> EventSt
         return state or _created(fact, at)
     if state is None:
         return None  # nothing to move before the event exists (its creation comes first)
+    if isinstance(fact, EventStopRequested):
+        return _end_requested(state, at)
+    if _completed(state):
+        return state  # the first EventCompleted is final, as for the dispatcher
     if isinstance(fact, EventActivated):
         return _activated(state, fact, at)
-    if isinstance(fact, EventStopRequested):
-        status = "stopped" if state.status == "active" else state.status
-        return replace(state, status=status, stop_requested_at=state.stop_requested_at or at, updated_at=at)
-    if state.ended_at is not None:
-        return state  # terminal: completed, stopped or cancelled stays so
     if isinstance(fact, EventCompleted):
         return replace(state, status=fact.outcome, ended_at=fact.completedAt, updated_at=at)
     if isinstance(fact, EventCancelled):
-        return replace(state, status="cancelled", ended_at=at, updated_at=at)
+        if state.activated_at is not None:
+            return _end_requested(state, at)  # commands are out: an early stop, not a cancel
+        if state.status != "cancelled":
+            return replace(state, status="cancelled", ended_at=at, updated_at=at)
     return state
+
+
+def _completed(state: EventState) -> bool:
+    """An EventCompleted was applied (a cancel before activation is not one: it may be raced)."""
+    return state.ended_at is not None and state.status != "cancelled"
+
+
+def _end_requested(state: EventState, at: datetime) -> EventState:
+    """Stop (or cancel after activation): an active event shows `stopped` until it completes."""
+    status = "stopped" if state.status == "active" else state.status
+    return replace(state, status=status, stop_requested_at=state.stop_requested_at or at, updated_at=at)
 
 
 def _created(fact: EventCreated, at: datetime) -> EventState:
@@ -76,12 +93,22 @@ def _created(fact: EventCreated, at: datetime) -> EventState:
 
 
 def _activated(state: EventState, fact: EventActivated, at: datetime) -> EventState:
-    if state.status != "scheduled":
-        return state  # activated already, or ended before it could start
+    """The first activation is the allocation; an end asked for before it makes it `stopped`.
+
+    After a cancel (the dispatcher activated before it saw it) the event is no longer
+    cancelled: the VENs were commanded, and the dispatcher will restore them and complete it
+    as `stopped`. The cancel's time becomes the stop request's time.
+    """
+    if state.activated_at is not None:
+        return state
+    cancelled_at = state.ended_at if state.status == "cancelled" else None
+    stop_requested_at = state.stop_requested_at or cancelled_at
     return replace(
         state,
-        status="active",
+        status="active" if stop_requested_at is None else "stopped",
         activated_at=fact.activatedAt,
+        stop_requested_at=stop_requested_at,
+        ended_at=None,
         allocated_kw=sum(a.shedKw for a in fact.allocations),
         unallocated_kw=fact.unallocatedKw,
         ven_count=len(fact.allocations),
@@ -112,6 +139,6 @@ def fold(known: dict[str, EventState], facts: list[tuple[FactPayload, datetime]]
         if after is before:
             continue
         states[event_id] = changes.states[event_id] = after
-        if isinstance(fact, EventActivated) and after.status == "active" and before is not None:
+        if isinstance(fact, EventActivated):  # accepted (an ignored fact returns the same state)
             changes.allocations += [(event_id, a) for a in fact.allocations]
     return changes

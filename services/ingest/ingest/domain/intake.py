@@ -37,8 +37,9 @@ def intake(
 
 
 def reject(topic: str, raw: bytes, rejection: Rejected, received_at: datetime) -> Fact:
-    """The fact that records a refused payload with its reason."""
-    return new_fact(PayloadRejected.of(topic, raw, rejection, received_at))
+    """The fact that records a refused payload; its id is topic + bytes, so a redelivery is absorbed."""
+    payload = PayloadRejected.of(topic, raw, rejection, received_at)
+    return new_fact(payload, fact_id=_digest("rej", topic, raw), occurred_at=received_at)
 
 
 def _accept(topic: str, raw: bytes, received_at: datetime, mqtt_topics: MqttTopics, max_bytes: int) -> Fact:
@@ -68,10 +69,10 @@ def _telemetry_fact(obj: dict[str, Any], topic: str, topic_ven_id: str | None, r
     return new_fact(payload, fact_id=fact_id, occurred_at=received_at)
 
 
-def _digest(prefix: str, ven_id: str, content: bytes) -> str:
-    """A stable fact id: the same VEN and content always give the same id."""
+def _digest(prefix: str, scope: str, content: bytes) -> str:
+    """A stable fact id: the same scope (venId, or MQTT topic) and content always give the same id."""
     digest = hashlib.blake2b(digest_size=16)
-    digest.update(ven_id.encode())
+    digest.update(scope.encode())
     digest.update(b"\0")
     digest.update(content)
     return f"{prefix}-{digest.hexdigest()}"

@@ -5,6 +5,8 @@ message into a fact and hands it to the producer (which batches by linger); the 
 awaits the produce of each batch in arrival order and only then sends the PUBACKs. If the
 bridge dies, what it had not acknowledged stays in its persistent session at the broker
 and is delivered again on reconnect; the content-derived fact ids absorb the duplicates.
+When it is asked to stop, it leaves the shared subscription gracefully instead (see
+adapters/mqtt_source.py): forward what was dealt to it, then end its session.
 """
 
 from __future__ import annotations
@@ -72,25 +74,49 @@ class Bridge:
             attempt += 1
 
     async def _session(self, session: Subscription) -> None:
+        client_id = self.settings.bridge_client_id
         self.subscribed.set()
-        log.info("bridge.subscribed", client_id=self.settings.bridge_client_id)
+        log.info("bridge.subscribed", client_id=client_id)
         pending: asyncio.Queue[Pending] = asyncio.Queue()
         reader = asyncio.create_task(self._read(session, pending))
         acker = asyncio.create_task(self._ack(session, pending))
         stopping = asyncio.create_task(self.stop.wait())
         try:
             await asyncio.wait({reader, acker, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            if not (reader.done() or acker.done()):
+                await self._leave(session, reader, acker)
             reader.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await reader  # re-raises an MQTT failure of the reader
-            if not acker.done():
-                with contextlib.suppress(TimeoutError):  # clean stop: PUBACK what Kafka has
-                    await asyncio.wait_for(pending.join(), timeout=10)
             if acker.done() and acker.exception() is not None:
                 raise acker.exception()  # type: ignore[misc]
         finally:
             for task in (reader, acker, stopping):
                 task.cancel()
+
+    async def _leave(
+        self, session: Subscription, reader: asyncio.Task[None], acker: asyncio.Task[None]
+    ) -> None:
+        """Stop taking shares, forward and PUBACK what was dealt to us, so the session can end.
+
+        Bounded by BRIDGE_DRAIN_TIMEOUT_S; a drain that times out or fails keeps the session
+        (as a crash does), so what is left is redelivered when this client id comes back.
+        """
+        client_id, before = self.settings.bridge_client_id, self.forwarded
+        drained = asyncio.create_task(session.drained.wait())
+        try:
+            async with asyncio.timeout(self.settings.bridge_drain_timeout_s):
+                await session.leave()
+                await asyncio.wait({drained, reader, acker}, return_when=asyncio.FIRST_COMPLETED)
+        except TimeoutError:
+            pass
+        finally:
+            drained.cancel()
+        counts = {"drained": self.forwarded - before, "forwarded": self.forwarded}
+        if session.drained.is_set():
+            log.info("bridge.left", client_id=client_id, **counts)
+        else:  # the session stays: what is left comes back when this client id does
+            log.warning("bridge.drain_incomplete", client_id=client_id, **counts)
 
     async def _read(self, session: Subscription, pending: asyncio.Queue[Pending]) -> None:
         topics, max_bytes = self.settings.mqtt_topics, self.settings.bridge_max_payload_bytes
@@ -99,6 +125,8 @@ class Bridge:
             received_at = datetime.now(UTC)
             futures = []
             for message in messages:
+                if not session.forwards(message):
+                    continue  # a leave marker: acknowledged in order with the others, not forwarded
                 raw = message.payload if isinstance(message.payload, bytes) else bytes(message.payload)
                 fact = intake(message.topic.value, raw, received_at, topics, max_bytes)
                 _count(fact.payload)
@@ -108,7 +136,7 @@ class Bridge:
                     )
                 )
             pending.put_nowait((futures, messages))
-            self.forwarded += len(messages)
+            self.forwarded += len(futures)
 
     async def _ack(self, session: Subscription, pending: asyncio.Queue[Pending]) -> None:
         """PUBACK in arrival order, each only after Kafka acknowledged its fact (acks=all)."""

@@ -12,6 +12,7 @@ from collections import Counter
 
 import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.errors import IllegalStateError
 from aiokafka.structs import ConsumerRecord
 
 from dr_contracts import jsonio
@@ -19,7 +20,7 @@ from dr_contracts.facts import Fact, TelemetryReported, decode_fact
 from ingest import metrics
 from ingest.adapters.pg_store import Applied, ProjectionStore, Record, Tp
 from ingest.domain.readings import Reading, reading_of
-from ingest.service.retry import Stopping, missing_partition, pause, transient
+from ingest.service.retry import Stopping, missing_partition, pause, refused, transient
 
 log = structlog.get_logger(__name__)
 
@@ -45,28 +46,51 @@ class Projector:
         #: Next offset this member will apply per assigned partition (None: from the start).
         self.positions: dict[Tp, int | None] = {}
         self.assigned = asyncio.Event()
+        #: Between a revocation and the next assignment (the old assignment still shows).
+        self.rebalancing = False
         self.stop = stop or asyncio.Event()
+        #: `catch_up` only: per partition, the end of the log to reach before returning.
+        self.ends: dict[TopicPartition, int] = {}
 
-    async def run(self, idle_exit_s: float | None = None) -> None:
-        """Project until stopped (or, for `rebuild`, until nothing came for `idle_exit_s`)."""
+    async def run(self, *, catch_up: bool = False) -> None:
+        """Project until stopped; with `catch_up` (rebuild), until the log as it was at start is applied."""
         self.consumer.subscribe(self.topics, listener=_SeekToStored(self))
         await self.consumer.start()
-        loop = asyncio.get_running_loop()
-        last_data = loop.time()
         try:
             while not self.stop.is_set():
                 data = await self.consumer.getmany(timeout_ms=self.poll_ms, max_records=self.max_batch)
                 records = self._records(data)
-                if records or not self.assigned.is_set():
-                    last_data = loop.time()
                 if records:
                     await self._apply(records)
-                elif idle_exit_s is not None and loop.time() - last_data >= idle_exit_s:
+                if catch_up and await self._caught_up():
+                    log.info("projection.caught_up", group_id=self.store.group_id, partitions=len(self.ends))
                     return
         except Stopping:
             pass
         finally:
             await self.consumer.stop()
+
+    async def _caught_up(self) -> bool:
+        """Every partition we own has been applied up to the end it had when first fetched.
+
+        The end is the high watermark of the first fetch response for the partition (Tansu's
+        `end_offsets` is wrong, its fetch high watermark is right; both are at least the end
+        of the log when the rebuild started). An empty partition's is its start: caught up.
+        """
+        if not self.assigned.is_set() or self.rebalancing:
+            return False
+        try:
+            for tp in self.consumer.assignment():
+                if tp not in self.ends:
+                    high = self.consumer.highwater(tp)
+                    if high is None:
+                        return False  # not fetched yet
+                    self.ends[tp] = high
+                if await self.consumer.position(tp) < self.ends[tp]:
+                    return False
+        except IllegalStateError:
+            return False  # revoked while we looked: ask again after the next poll
+        return True
 
     def _records(self, data: dict[TopicPartition, list[ConsumerRecord]]) -> list[Record]:
         """Decode what this member still owns; an unreadable record is skipped, not fatal."""
@@ -79,12 +103,24 @@ class Projector:
         return out
 
     async def _apply(self, records: list[Record]) -> None:
-        """Apply a batch; a batch Postgres refuses is split until the refused fact is found."""
+        """Apply a batch; one Postgres refuses for its content is split until the refused fact is found.
+
+        Any other failure (a bug, see retry.refused) propagates: the projector stops with the
+        batch unapplied and the stored offsets before it, so a fixed projector resumes there.
+        """
         try:
             applied = await self._transact(records)
         except Stopping:
             raise
         except Exception as exc:
+            if not refused(exc):
+                log.error(
+                    "projection.failed",
+                    group_id=self.store.group_id,
+                    batch=_spans(records),
+                    error=repr(exc)[:500],
+                )
+                raise
             if len(records) > 1:
                 middle = len(records) // 2
                 await self._apply(records[:middle])
@@ -144,6 +180,15 @@ class Projector:
             self.consumer.seek(tp, offset)
 
 
+def _spans(records: list[Record]) -> list[str]:
+    """`topic/partition:first-last` per partition of a batch, for the log line of a failure."""
+    spans: dict[Tp, tuple[int, int]] = {}
+    for r in records:
+        first, _ = spans.get(r.tp, (r.offset, r.offset))
+        spans[r.tp] = (first, r.offset)
+    return [f"{t}/{p}:{first}-{last}" for (t, p), (first, last) in spans.items()]
+
+
 def _identity(fact: Fact | Reading | None) -> tuple[str | None, str | None]:
     if isinstance(fact, Reading):
         return fact.fact_id, TelemetryReported.TYPE
@@ -176,6 +221,7 @@ class _SeekToStored(ConsumerRebalanceListener):
         self.projector = projector
 
     async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
+        self.projector.rebalancing = True
         for tp in revoked:
             self.projector.positions.pop((tp.topic, tp.partition), None)
 
@@ -195,6 +241,7 @@ class _SeekToStored(ConsumerRebalanceListener):
         if fresh:  # one call: each call waits for a round of the fetcher
             await projector.consumer.seek_to_beginning(*fresh)
         projector.consumer.resume(*assigned)
+        projector.rebalancing = False
         projector.assigned.set()
         log.info("projection.assigned", partitions=len(assigned), stored=len(stored))
 
