@@ -5,8 +5,9 @@ process, the ingest bridge and projector, one dispatcher and a VEN simulator wit
 (`python -m ven_sim`, telemetry every SIM_INTERVAL_S). Once the projector has registered
 the N VENs (from their first reading), it appends an event targeting them, starting 3 s
 later, and measures:
-- commanded: start time -> Kafka timestamp of the last CommandIssued of the event (the
-  dispatcher appends those right after the broker acknowledged each chunk of publishes);
+- commanded: start time -> the broker acknowledged the last publish of the fan-out (the
+  dispatcher's `event.fanned_out` log line; it records each chunk's CommandIssued facts in
+  Kafka before publishing it, so their timestamps draw the fan-out in the timeline);
 - acked: start time -> the moment `ven_commands` shows every event command acked
   (polled every 20 ms, from when all are commanded), i.e. ack -> bridge -> Kafka -> projector -> Postgres.
 Writes dispatch_{1k,10k}_{commanded,acked}_s (targets: 10k commanded <= 1 s, acked <= 3 s),
@@ -223,7 +224,8 @@ async def trial(stack: Stack, n: int) -> tuple[dict[str, float | None], dict[str
         async with await psycopg.AsyncConnection.connect(stack.dsn, autocommit=True) as conn:
             await append(stack.kafka, event)
             await wait_until("every VEN commanded", lambda: _at_least(len(watcher.issued_ms), n))
-            commanded = max(watcher.issued_ms.values()) / 1000 - start.timestamp()
+            fanned_out = await wait_until("the fan-out logged", lambda: _fanned_out_at(event.eventId))
+            commanded = fanned_out - start.timestamp()
             projected = ProjectedCurve(conn, event.eventId, start.timestamp())
             acked: float | None = None
             try:
@@ -255,6 +257,14 @@ async def trial(stack: Stack, n: int) -> tuple[dict[str, float | None], dict[str
         return numbers, {label: timeline}
     finally:
         stack.stop(sim)
+
+
+async def _fanned_out_at(event_id: str) -> float | None:
+    """When the dispatcher logged that the broker acknowledged every publish of the event."""
+    for line in (LOGS / "dispatch-dispatcher.log").read_bytes().splitlines():
+        if b'"event.fanned_out"' in line and event_id.encode() in line:
+            return datetime.fromisoformat(orjson.loads(line)["timestamp"]).timestamp()
+    return None
 
 
 async def _all_registered(dsn: str, prefix: str, n: int) -> list[str] | None:

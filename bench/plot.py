@@ -50,7 +50,7 @@ def ingest_lag(ax: Axes, runs: dict[str, Any]) -> None:
 
 def dispatch(ax: Axes, size: str, timeline: dict[str, Any]) -> None:
     for name, curve in (
-        ("commanded (in Kafka)", timeline["commanded"]),
+        ("commanded (recorded, then published)", timeline["commanded"]),
         ("acks received (bridge)", timeline["acks_received"]),
         ("acks in Postgres", timeline["acks_projected"]),
     ):

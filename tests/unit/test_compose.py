@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import importlib
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from prometheus_client import REGISTRY
 from pydantic import AliasChoices
 from pydantic_settings import BaseSettings
 
@@ -76,3 +78,22 @@ def test_scaled_services_bind_no_fixed_host_port() -> None:
     services = _compose()["services"]
     for name in ("dispatcher", "ingest-bridge", "ingest-projector"):
         assert "ports" not in services[name] and "container_name" not in services[name]
+
+
+#: Where each python module keeps the Prometheus metrics its healthcheck reads.
+METRICS = {"dispatcher": "dispatcher.service.metrics", "ingest": "ingest.metrics"}
+
+
+def test_readiness_healthchecks_read_a_gauge_the_service_sets() -> None:
+    checked = set()
+    for name, service in _platform_services().items():
+        test = " ".join(service.get("healthcheck", {}).get("test", []))
+        if "/metrics" not in test:
+            continue
+        module = service["command"][2]
+        gauge = re.search(r"b'(\w+) 1\.0'", test)
+        assert gauge, f"{name}: a /metrics healthcheck must look for a gauge at 1"
+        importlib.import_module(METRICS[module])
+        assert gauge.group(1) in REGISTRY._names_to_collectors, f"{name}: no gauge {gauge.group(1)}"
+        checked.add(name)
+    assert checked == {"dispatcher", "ingest-bridge", "ingest-projector"}

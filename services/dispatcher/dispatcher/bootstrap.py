@@ -16,6 +16,7 @@ from dispatcher.adapters.mqtt_publisher import MqttPublisher
 from dispatcher.adapters.records import route_events, route_ledger
 from dispatcher.adapters.vens import PostgresVenDirectory
 from dispatcher.domain.retry import RetryPolicy
+from dispatcher.service import metrics
 from dispatcher.service.dispatcher import Dispatcher
 from dispatcher.settings import Settings
 from dr_runtime.kafka import make_consumer, make_producer
@@ -106,6 +107,7 @@ class Runtime:
     async def _announce_ready(self) -> None:
         """Log once this replica owns its share (what `make run` and operators wait for)."""
         await self.wait_ready()
+        metrics.READY.set(1)
         log.info("dispatcher.ready", instance=self.settings.dispatcher_instance_id)
 
     async def run(self) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, start_http_server
+from prometheus_client import Counter, Gauge, start_http_server
 
 BRIDGE_MESSAGES = Counter("ingest_bridge_messages_total", "MQTT messages forwarded to Kafka", ["kind"])
 REJECTED = Counter("ingest_rejected_total", "MQTT payloads refused, sent to ingest.rejected", ["code"])
@@ -11,6 +11,8 @@ UNREADABLE = Counter(
     "ingest_unreadable_facts_total", "Kafka records the projector could not decode", ["topic"]
 )
 POISON = Counter("ingest_poison_facts_total", "Facts skipped because Postgres refused them alone", ["topic"])
+#: What the container healthcheck reads: the worker is connected and doing its job.
+READY = Gauge("ingest_ready", "1 while the bridge is subscribed / the projector has its partitions")
 
 
 def serve(port: int) -> None:

@@ -1,100 +1,24 @@
-"""Integration helpers: a test VEN responder, a fact tail, seeding the `vens` read model."""
+"""Integration helpers: a fact tail, appending facts, seeding `vens`, reading the simulator,
+and a proxy that cuts an MQTT publisher off after a number of publishes."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections import Counter, defaultdict
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+import uuid
+from collections.abc import AsyncIterator, Iterable
+from typing import Any
 
-import aiomqtt
 import psycopg
-from aiokafka import AIOKafkaProducer
 
-from dr_contracts import jsonio
 from dr_contracts.acks import Ack
-from dr_contracts.facts import AckReceived, Fact, FactPayload, decode_fact, encode_fact, new_fact
+from dr_contracts.facts import AckReceived, Fact, FactPayload, TelemetryReported, decode_fact, new_fact
+from dr_contracts.ids import correlation_id
 from dr_contracts.topics import MqttTopics
 from dr_runtime.kafka import make_consumer, make_producer, send_fact, send_facts
-from dr_runtime.mqtt import broker_address
-from dr_runtime.settings import KafkaSettings
-
-
-class TestVens:
-    """Many VENs behind one MQTT subscription: apply each correlationId once, ack every copy.
-
-    Acks go straight into `ven.acks` as AckReceived facts (what the ingest bridge would
-    write), so these tests need no other service. `silent` VENs never answer; `rejecting`
-    VENs answer `rejected`.
-    """
-
-    __test__ = False
-
-    def __init__(self, mqtt_url: str, topics: MqttTopics, kafka: KafkaSettings) -> None:
-        self.mqtt_url, self.topics, self.kafka = mqtt_url, topics, kafka
-        self.silent: set[str] = set()
-        self.rejecting: set[str] = set()
-        self.deliveries: Counter[str] = Counter()  # correlationId -> times received
-        self.applied: dict[str, dict[str, dict]] = defaultdict(dict)  # venId -> cid -> command
-        self.received_at: dict[str, datetime] = {}  # correlationId -> first delivery
-
-    def applied_ops(self, ven_id: str, op: str) -> list[dict]:
-        return [c for c in self.applied[ven_id].values() if c["op"] == op]
-
-    def vens_with(self, op: str, event_id: str | None = None) -> set[str]:
-        return {
-            v
-            for v, cmds in self.applied.items()
-            for c in cmds.values()
-            if c["op"] == op and (event_id is None or c.get("eventId") == event_id)
-        }
-
-    @contextlib.asynccontextmanager
-    async def running(self) -> AsyncIterator[TestVens]:
-        host, port = broker_address(self.mqtt_url)
-        producer = make_producer(self.kafka)
-        await producer.start()
-        client = aiomqtt.Client(
-            host, port, protocol=aiomqtt.ProtocolVersion.V5, max_queued_incoming_messages=0
-        )
-        async with client:
-            await client.subscribe(self.topics.all_cmds, qos=1)
-            task = asyncio.create_task(self._serve(client, producer))
-            try:
-                yield self
-            finally:
-                task.cancel()
-                await asyncio.gather(task, return_exceptions=True)
-                await producer.stop()
-
-    async def _serve(self, client: aiomqtt.Client, producer: AIOKafkaProducer) -> None:
-        async for message in client.messages:
-            cmd = jsonio.loads(message.payload)
-            ven, cid = cmd["venId"], cmd["correlationId"]
-            self.deliveries[cid] += 1
-            self.received_at.setdefault(cid, datetime.now(UTC))
-            self.applied[ven].setdefault(cid, cmd)
-            if ven not in self.silent:
-                fact = new_fact(self._ack(cmd, str(message.topic)))
-                await producer.send(self.kafka.topics.ven_acks, encode_fact(fact), key=ven.encode())
-
-    def _ack(self, cmd: dict, topic: str) -> AckReceived:
-        ven = cmd["venId"]
-        ok = ven not in self.rejecting
-        status = ("accepted" if cmd["op"] == "event" else "success") if ok else "rejected"
-        now = datetime.now(UTC)
-        ack = Ack(
-            venId=ven,
-            correlationId=cmd["correlationId"],
-            op=cmd["op"],
-            ok=ok,
-            status=status,
-            ts=now,
-            eventId=cmd.get("eventId"),
-            shape="A",
-        )
-        return AckReceived(venId=ven, ack=ack, mqttTopic=topic, receivedAt=now, raw=cmd)
+from dr_runtime.mqtt import broker_address, make_client
+from dr_runtime.settings import KafkaSettings, MqttSettings
+from ven_sim.simulator import Simulator
 
 
 class FactTail:
@@ -104,12 +28,24 @@ class FactTail:
         self.consumer = make_consumer(kafka, *topics, group_id=None)
         self.facts: list[Fact] = []
 
-    def of(self, kind: str, event_id: str | None = None) -> list[FactPayload]:
+    def of(self, kind: str, event_id: str | None = None) -> list[Any]:
+        """Payloads of this fact type (of one event when `event_id` is given), in log order."""
         return [
             f.payload
             for f in self.facts
             if f.type == kind and (event_id is None or getattr(f.payload, "eventId", None) == event_id)
         ]
+
+    def all_acks(self) -> list[Ack]:
+        """Every ack that reached `ven.acks` (through the bridge), in log order per VEN."""
+        return [f.payload.ack for f in self.facts if isinstance(f.payload, AckReceived)]
+
+    def acks(self, cid: str) -> list[Ack]:
+        """The acks of this correlationId."""
+        return [ack for ack in self.all_acks() if ack.correlationId == cid]
+
+    def readings(self, ven_id: str) -> list[TelemetryReported]:
+        return [f.payload for f in self.facts if isinstance(f.payload, TelemetryReported) and f.key == ven_id]
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[FactTail]:
@@ -127,6 +63,14 @@ class FactTail:
             batches = await self.consumer.getmany(timeout_ms=200)
             for records in batches.values():
                 self.facts.extend(decode_fact(r.value) for r in records)
+
+
+def answer(tail: FactTail, cid: str) -> Ack:
+    """A VEN's answer to a command: the same ack however often the command was re-sent."""
+    acks = tail.acks(cid)
+    assert acks, f"no ack for {cid}"
+    assert all(ack == acks[0] for ack in acks), f"different acks for {cid}: {acks}"
+    return acks[0]
 
 
 async def append(kafka: KafkaSettings, *payloads: FactPayload) -> None:
@@ -157,5 +101,142 @@ async def seed_vens(dsn: str, capabilities: dict[str, float | None], online: boo
             )
 
 
-def ven_ids(n: int, prefix: str = "ven") -> list[str]:
-    return [f"{prefix}-{i:05d}" for i in range(n)]
+async def query(dsn: str, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+    async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
+        return await (await conn.execute(sql, params or None)).fetchall()
+
+
+def applied_to(sim: Simulator, event_id: str, op: str, vens: Iterable[str] | None = None) -> set[str]:
+    """The simulated VENs that applied this event's `op` command (counted by correlationId)."""
+    applied = sim.applied()
+    return {v for v in (sim.vens if vens is None else vens) if correlation_id(event_id, v, op) in applied}
+
+
+def received(sim: Simulator, ven_id: str) -> int:
+    """Distinct correlationIds a simulated VEN has received (it remembers each one's ack)."""
+    return len(sim.by_id[ven_id].acks)
+
+
+def capability(reading: TelemetryReported) -> float:
+    """What a reading says the VEN can shed: the projector's `shed_availability_kw`."""
+    return sum(load.shedCapabilityKw or 0.0 for load in reading.reading.loads if load.enabled is not False)
+
+
+class AckTap:
+    """Counts the acks that went through the MQTT broker (its own, non-shared subscription).
+
+    Once the tap has an ack, the broker has routed it: a subscriber that arrives later
+    (the bridge) never gets it.
+    """
+
+    def __init__(self, mqtt_url: str, topics: MqttTopics) -> None:
+        self.client = make_client(MqttSettings(mqtt_url=mqtt_url), f"ack-tap-{uuid.uuid4().hex[:8]}")
+        self.filter = topics.ack("+")
+        self.count = 0
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[AckTap]:
+        async with self.client:
+            await self.client.subscribe(self.filter, qos=1)
+            task = asyncio.create_task(self._read())
+            try:
+                yield self
+            finally:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+
+    async def _read(self) -> None:
+        async for _ in self.client.messages:
+            self.count += 1
+
+
+class PublishCutoff:
+    """A TCP proxy in front of the MQTT broker that lets through only `limit` PUBLISH packets.
+
+    Everything else passes both ways. The publishes after the first `limit` are lost, as
+    if the network swallowed them: the publisher never gets their PUBACKs, so a fan-out
+    through this proxy stops at exactly `limit` VENs and stays stuck there, at a known
+    point, until the publisher is killed. (Racing a kill against a running fan-out is no
+    test: the broker acknowledges a publish long before a VEN has read it.)
+    """
+
+    PUBLISH = 3
+
+    def __init__(self, broker_url: str, limit: int) -> None:
+        self.broker = broker_address(broker_url)
+        self.limit = limit
+        self.forwarded = 0
+        self.cut = asyncio.Event()
+        self.port = 0
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def url(self) -> str:
+        return f"mqtt://127.0.0.1:{self.port}"
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[PublishCutoff]:
+        server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        self.port = server.sockets[0].getsockname()[1]
+        try:
+            yield self
+        finally:
+            server.close()
+            for task in self._tasks:
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.create_task(self._relay(reader, writer))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection(*self.broker)
+        down = asyncio.create_task(self._pipe(up_reader, writer))
+        try:
+            buffer = bytearray()
+            while data := await reader.read(65536):
+                buffer += data
+                for packet in _packets(buffer):
+                    if packet[0] >> 4 == self.PUBLISH:
+                        if self.forwarded >= self.limit:
+                            self.cut.set()
+                            continue
+                        self.forwarded += 1
+                    up_writer.write(packet)
+                await up_writer.drain()
+        except ConnectionError:
+            pass
+        finally:
+            down.cancel()
+            await asyncio.gather(down, return_exceptions=True)
+            for w in (up_writer, writer):
+                w.close()
+
+    @staticmethod
+    async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(ConnectionError):
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+
+
+def _packets(buffer: bytearray) -> list[bytes]:
+    """Remove and return the complete MQTT packets at the start of `buffer`."""
+    packets = []
+    while len(buffer) >= 2:
+        length, shift, i = 0, 0, 1
+        while True:
+            if i >= len(buffer):
+                return packets  # the remaining length is not complete yet
+            byte = buffer[i]
+            length |= (byte & 0x7F) << shift
+            shift, i = shift + 7, i + 1
+            if not byte & 0x80:
+                break
+        if len(buffer) < i + length:
+            return packets
+        packets.append(bytes(buffer[: i + length]))
+        del buffer[: i + length]
+    return packets

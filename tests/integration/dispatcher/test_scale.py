@@ -1,4 +1,9 @@
-"""Replicas and crashes: every event handled once, fan-outs finished after a SIGKILL."""
+"""Replicas and crashes: every event handled once, fan-outs finished after a SIGKILL.
+
+The VENs are simulated (`ven_sim`), so "applied once" is what the VENs themselves
+counted by correlationId; acks come back through the ingest bridge. `vens` is seeded:
+these tests are about the dispatcher, and 1,000 VENs' telemetry would only add load.
+"""
 
 from __future__ import annotations
 
@@ -14,8 +19,9 @@ from dispatcher.bootstrap import running_dispatcher
 from dispatcher.settings import Settings
 from dr_contracts.facts import EventCreated
 from dr_contracts.ids import correlation_id, new_event_id
+from ingest.bootstrap import running_bridge
 from tests.fixtures.waiting import wait_for
-from tests.integration.dispatcher.support import append, seed_vens, ven_ids
+from tests.integration.dispatcher.support import AckTap, PublishCutoff, append, applied_to, seed_vens
 
 pytestmark = pytest.mark.integration
 
@@ -24,7 +30,9 @@ def settings_env(settings: Settings) -> dict[str, str]:
     """The environment that gives `python -m dispatcher` these settings."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KAFKA_", "MQTT_", "DISPATCHER_"))}
     for name, value in settings.model_dump().items():
-        if value is not None:
+        if isinstance(value, dict):  # KAFKA_TOPIC_PARTITIONS: name=count,name=count
+            env[name.upper()] = ",".join(f"{k}={v}" for k, v in value.items())
+        elif value is not None:
             env[name.upper()] = str(value).lower() if isinstance(value, bool) else str(value)
     return env | {"LOG_JSON": "true"}
 
@@ -39,51 +47,87 @@ def start_process(settings: Settings, log_path: str) -> subprocess.Popen[bytes]:
         )
 
 
-async def test_sigkill_mid_fan_out_then_restart(settings_for, vens, tail, pg_db, tmp_path):
-    # A window of one unacknowledged publish makes the fan-out slow enough to cut in half.
-    settings = settings_for(mqtt_max_inflight=1, dispatcher_instance_id="crash")
-    fleet = ven_ids(1000)
+async def test_sigkill_mid_fan_out_then_restart(
+    settings_for, ingest_settings, start_sim, tail, pg_db, tmp_path
+):
+    sim = await start_sim(vens=1000)
+    fleet = set(sim.vens)
     await seed_vens(pg_db, dict.fromkeys(fleet, 1.0))
-    log_path = str(tmp_path / "dispatcher.log")
-    first = start_process(settings, log_path)
-    second = None
+    settings = settings_for(dispatcher_instance_id="crash")
+    log = tmp_path / "dispatcher.log"
+    log_path = str(log)
+    cutoff = PublishCutoff(settings.mqtt_url, limit=300)
+    first = second = None
     try:
-        now = datetime.now(UTC)
-        evt = EventCreated(
-            eventId=new_event_id(),
-            startTime=now,
-            endTime=now + timedelta(seconds=15),
-            requestedReductionKw=1000,
-            startNow=True,
-        )
-        await append(settings, evt)
-        await wait_for(
-            lambda: len(vens.vens_with("event")) >= 150,
-            30,
-            interval=0.005,
-            message="the first dispatcher never started the fan-out",
-        )
-        first.send_signal(signal.SIGKILL)
-        first.wait(10)
-        cut_at = len(vens.vens_with("event"))
-        second = start_process(settings.model_copy(update={"mqtt_max_inflight": 1000}), log_path)
-        await wait_for(
-            lambda: vens.vens_with("event", evt.eventId) == set(fleet),
-            40,
-            message=lambda: f"{len(vens.vens_with('event'))} of 1000 VENs commanded",
-        )
-        await wait_for(
-            lambda: vens.vens_with("restore", evt.eventId) == set(fleet),
-            40,
-            message=lambda: f"{len(vens.vens_with('restore'))} of 1000 VENs restored",
-        )
-        await wait_for(lambda: tail.of("EventCompleted", evt.eventId), 20)
-        assert cut_at < len(fleet), "the SIGKILL came after the fan-out had finished"
-        for ven in fleet:
-            [cmd] = vens.applied_ops(ven, "event")
-            assert cmd["correlationId"] == correlation_id(evt.eventId, ven, "event")
-            assert len(vens.applied_ops(ven, "restore")) == 1
-        assert len(tail.of("EventActivated", evt.eventId)) == 1
+        async with cutoff.running(), AckTap(settings.mqtt_url, settings.mqtt_topics).running() as tap:
+            # The first dispatcher reaches the broker through the cutoff: its fan-out gets
+            # 300 commands out, then waits for PUBACKs that never come. The bridge is not
+            # running yet, so none of those VENs' acks is in the log when it dies.
+            first = start_process(settings.model_copy(update={"mqtt_url": cutoff.url}), log_path)
+            await wait_for(
+                lambda: b"dispatcher.ready" in log.read_bytes(),
+                30,
+                0.1,
+                message=lambda: f"the dispatcher never got ready: {log.read_bytes()[-2000:]!r}",
+            )
+            now = datetime.now(UTC)
+            evt = EventCreated(
+                eventId=new_event_id(),
+                startTime=now,
+                endTime=now + timedelta(seconds=15),
+                requestedReductionKw=1000,
+                startNow=True,
+            )
+            eid = evt.eventId
+            await append(settings, evt)
+            await wait_for(
+                lambda: cutoff.cut.is_set() and tap.count == cutoff.limit,
+                30,
+                message=lambda: f"fan-out not cut: {tap.count} VENs acked",
+            )
+            first.send_signal(signal.SIGKILL)  # in the middle of its fan-out
+            first.wait(10)
+        assert len(applied_to(sim, eid, "event")) == cutoff.limit
+
+        # Write-ahead: every command the dead dispatcher may have published is in the log.
+        def first_attempts() -> bool:
+            issued = {f.correlationId for f in tail.of("CommandIssued", eid) if f.attempt == 1}
+            return issued == {correlation_id(eid, v, "event") for v in fleet}
+
+        await wait_for(first_attempts, 20, message="the interrupted fan-out is not all in dr.commands")
+        async with running_bridge(ingest_settings):
+            # None of those commands is acked in the log: the new dispatcher re-sends each
+            # when its ack is overdue, with its correlationId.
+            second = start_process(settings, log_path)
+            await wait_for(
+                lambda: applied_to(sim, eid, "event") == fleet,
+                40,
+                message=lambda: f"{len(applied_to(sim, eid, 'event'))} of 1000 VENs applied the event",
+            )
+            await wait_for(
+                lambda: applied_to(sim, eid, "restore") == fleet,
+                40,
+                message=lambda: f"{len(applied_to(sim, eid, 'restore'))} of 1000 VENs restored",
+            )
+            await wait_for(lambda: tail.of("EventCompleted", eid), 20)
+
+            def restore_acks() -> list:
+                acks = [a for a in tail.all_acks() if a.op == "restore"]
+                return acks if {a.venId for a in acks} == fleet else []
+
+            restores = await wait_for(restore_acks, 20, message="restore acks missing from ven.acks")
+        # Each VEN counted exactly one application of its event command and one of its
+        # restore. The 300 re-sent commands reached VENs that had applied them already: same
+        # correlationIds, answered from the VENs' cache, not applied again.
+        assert sim.stats.duplicates_answered >= cutoff.limit
+        applied = sim.applied()
+        expected = {correlation_id(eid, v, op) for v in fleet for op in ("event", "restore")}
+        assert set(applied) == expected
+        assert set(applied.values()) == {1}
+        assert len(tail.of("EventActivated", eid)) == 1
+        assert tail.of("CommandTimedOut", eid) == []
+        # ... and the restores came at the end, each acked through the bridge.
+        assert min(a.ts for a in restores) >= evt.endTime - timedelta(milliseconds=20)
     finally:
         for proc in (first, second):
             if proc is not None and proc.poll() is None:
@@ -91,8 +135,9 @@ async def test_sigkill_mid_fan_out_then_restart(settings_for, vens, tail, pg_db,
                 proc.wait(15)
 
 
-async def test_two_replicas_dispatch_every_event_once(settings_for, vens, tail, pg_db):
-    fleet = ven_ids(40)
+async def test_two_replicas_dispatch_every_event_once(settings_for, start_sim, bridge, tail, pg_db):
+    sim = await start_sim(vens=40)
+    fleet = sorted(sim.vens)
     await seed_vens(pg_db, dict.fromkeys(fleet, 1.0))
     one, two = (settings_for(dispatcher_instance_id=name) for name in ("one", "two"))
     now = datetime.now(UTC)
@@ -106,16 +151,37 @@ async def test_two_replicas_dispatch_every_event_once(settings_for, vens, tail, 
         )
         for i, ven in enumerate(fleet)
     ]
-    async with running_dispatcher(one):
+    cids = {
+        correlation_id(e.eventId, v, op)
+        for e in events
+        for v in e.venIds or []
+        for op in ("event", "restore")
+    }
+
+    def issued() -> list:
+        return [c for c in tail.of("CommandIssued") if c.correlationId in cids]
+
+    async with running_dispatcher(one) as first:
         await append(one, *events[:20])
-        async with running_dispatcher(two):  # joins: a rebalance while events are due
+        async with running_dispatcher(two) as second:  # joins: a rebalance while events are due
             await append(two, *events[20:])
+            await wait_for(
+                lambda: first.dispatcher.owned_events and second.dispatcher.owned_events,
+                20,
+                message="the two replicas never shared the events' partitions",
+            )
             for evt in events:
                 await wait_for(lambda e=evt: tail.of("EventCompleted", e.eventId), 30)
-            await wait_for(lambda: len(vens.vens_with("restore")) == len(fleet), 10)
+            await wait_for(lambda: set(sim.applied()) == cids, 10, message="not every command applied")
+            # Every command that reached a VEN was recorded as issued, once per attempt.
+            await wait_for(lambda: sim.stats.commands_received == len(issued()), 10)
+    applied = sim.applied()
     for evt in events:
-        [ven] = evt.venIds or []
         assert len(tail.of("EventActivated", evt.eventId)) == 1
         assert len(tail.of("EventCompleted", evt.eventId)) == 1
-        assert vens.deliveries[correlation_id(evt.eventId, ven, "event")] == 1
-        assert vens.deliveries[correlation_id(evt.eventId, ven, "restore")] == 1
+    for cid in cids:
+        assert applied[cid] == 1
+        # Attempt 1 exactly once: no second replica sent it on its own. (Attempts 2+ are
+        # re-sends of an ack that came late, and each is recorded once too.)
+        attempts = sorted(c.attempt for c in issued() if c.correlationId == cid)
+        assert attempts == list(range(1, len(attempts) + 1)), f"{cid}: attempts {attempts}"

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import aiomqtt
 import pytest
 from aiokafka import AIOKafkaProducer
+from prometheus_client import REGISTRY
 
 from dr_contracts.facts import (
     Allocation,
@@ -316,3 +317,10 @@ async def test_a_payload_just_under_the_limit_is_stored(
     await wait_rows(settings, "ven_telemetry", 1)
     [(length,)] = await query(settings, "SELECT length(extras->>'note') FROM ven_telemetry")
     assert length == 127 * 1024
+
+
+async def test_ready_gauge_follows_the_bridge_session(settings: Settings) -> None:
+    """What the container healthcheck reads (deploy/compose.yaml): 1 while subscribed."""
+    async with running_bridge(settings):
+        assert REGISTRY.get_sample_value("ingest_ready") == 1.0
+    assert REGISTRY.get_sample_value("ingest_ready") == 0.0

@@ -216,11 +216,12 @@ async def test_broker_refusal_counts_as_an_attempt_and_is_retried(world):
     d, clock, log, sink, _ = world
     sink.down = {"v1"}
     await start_event(d, clock, created(ven_ids=["v1"]))
-    assert log.of_type("CommandIssued") == []
+    assert [f.payload.attempt for f in log.of_type("CommandIssued")] == [1]  # recorded before the publish
     sink.down = set()
     clock.advance(5)
     await d.sender.retry(d.sender.retries.pop_due())
-    assert [f.payload.attempt for f in log.of_type("CommandIssued")] == [2]
+    assert [f.payload.attempt for f in log.of_type("CommandIssued")] == [1, 2]
+    assert len(sink.published) == 2
 
 
 async def test_restart_resumes_an_interrupted_fan_out_from_the_log(world):
@@ -325,3 +326,18 @@ async def test_revoke_drops_timers_and_ownership(world):
     d.reconcile("evt-1")
     await d.settle()
     assert sink.published == []
+
+
+async def test_every_command_that_may_reach_a_ven_is_in_the_log_first(world):
+    """Write-ahead: a publisher that dies mid fan-out leaves no sent command unrecorded."""
+    d, clock, log, sink, _ = world
+
+    async def dies_after_sending(messages):
+        await FakeSink.publish_many(sink, messages)
+        raise ConnectionResetError("killed mid publish")
+
+    sink.publish_many = dies_after_sending
+    await start_event(d, clock, created())
+    sent = {p["correlationId"] for _, p in sink.published}
+    assert len(sent) == 3
+    assert {f.payload.correlationId for f in log.of_type("CommandIssued")} == sent

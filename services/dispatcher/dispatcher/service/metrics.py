@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter
+from prometheus_client import Counter, Gauge
 
 COMMANDS_PUBLISHED = Counter(
     "dispatcher_commands_published_total", "Commands acknowledged by the MQTT broker", ["op"]
@@ -21,3 +21,5 @@ FACTS_REJECTED = Counter(
 EVENT_TRANSITIONS = Counter(
     "dispatcher_event_transitions_total", "Events activated or ended by this replica", ["to"]
 )
+#: What the container healthcheck reads: both groups gave this replica its share.
+READY = Gauge("dispatcher_ready", "1 once this replica owns its partitions and acts on them")

@@ -1,10 +1,11 @@
-"""Sending commands and re-sending the unanswered ones: publish, record, retry, give up.
+"""Sending commands and re-sending the unanswered ones: record, publish, retry, give up.
 
-Every publish is recorded as CommandIssued (attempt n, deterministic factId), so a
-restarted or new owner continues the count. A command is re-sent with the SAME
-correlationId when its ack is late, with backoff, until the policy is exhausted; then
-CommandTimedOut. Any ack ends it (a VEN answers a repeated correlationId with its first
-ack, so re-sending after a rejection would change nothing).
+Every publish is recorded as CommandIssued (attempt n, deterministic factId) before it
+happens, so a restarted or new owner knows every command that may have gone out and
+continues the count. A command is re-sent with the SAME correlationId when its ack is
+late, with backoff, until the policy is exhausted; then CommandTimedOut. Any ack ends it
+(a VEN answers a repeated correlationId with its first ack, so re-sending after a
+rejection would change nothing).
 """
 
 from __future__ import annotations
@@ -94,22 +95,24 @@ class CommandSender:
             self.retries.put(rec.correlation_id, deadline)
 
     async def send(self, batch: Sequence[Attempt]) -> None:
-        """Publish `(command, attempt)` pairs concurrently and record each publish.
+        """Record, then publish, `(command, attempt)` pairs, in chunks that run side by side.
 
-        In chunks that run side by side (the publisher's window paces them): the
-        CommandIssued facts of a chunk are appended as soon as its publishes are
-        acknowledged, so a crash mid fan-out leaves most of what was sent in the log.
+        Write-ahead: a chunk's CommandIssued facts are appended before its publishes, so the
+        log holds every command that may have reached a VEN. A crash between the two leaves
+        an issued command without an ack, which the next owner re-sends when its ack is
+        overdue (same correlationId: a VEN that got it answers from its cache). The other
+        order would lose the record of commands whose acks arrive before the takeover.
         """
         chunks = [batch[i : i + RECORD_EVERY] for i in range(0, len(batch), RECORD_EVERY)]
         await asyncio.gather(*(self._send_chunk(chunk) for chunk in chunks))
 
     async def _send_chunk(self, chunk: Sequence[Attempt]) -> None:
+        if not chunk:
+            return
         issued_at = self.clock()
-        messages = [(self.topics.cmd(c.ven_id), jsonio.dumps(c.payload)) for c, _ in chunk]
-        acked = await self.sink.publish_many(messages)
-        facts: list[Fact] = []
+        await self.facts.append_many([issued_fact(cmd, attempt, issued_at) for cmd, attempt in chunk])
         deadlines = {a: self.policy.deadline(issued_at, a).timestamp() for a in {a for _, a in chunk}}
-        for (cmd, attempt), ok in zip(chunk, acked, strict=True):
+        for cmd, attempt in chunk:
             rec = self.ledger.issued(
                 cmd.correlation_id,
                 cmd.ven_id,
@@ -120,9 +123,10 @@ class CommandSender:
                 attempt=attempt,
             )
             self.watch(rec, deadlines.get(rec.attempts) if rec.last_issued_at == issued_at else None)
-            if ok:
-                facts.append(issued_fact(cmd, attempt, issued_at))
-            else:
+        messages = [(self.topics.cmd(c.ven_id), jsonio.dumps(c.payload)) for c, _ in chunk]
+        acked = await self.sink.publish_many(messages)
+        for (cmd, attempt), ok in zip(chunk, acked, strict=True):
+            if not ok:  # an unanswered attempt: re-sent when its ack is overdue
                 log.warning(
                     "command.publish_failed",
                     ven_id=cmd.ven_id,
@@ -130,12 +134,9 @@ class CommandSender:
                     correlation_id=cmd.correlation_id,
                     attempt=attempt,
                 )
-        failed = len(chunk) - len(facts)
-        if chunk:
-            op = chunk[0][0].op
-            metrics.COMMANDS_PUBLISHED.labels(op).inc(len(facts))
-            metrics.PUBLISH_FAILED.labels(op).inc(failed)
-        await self.facts.append_many(facts)
+        op, published = chunk[0][0].op, sum(acked)
+        metrics.COMMANDS_PUBLISHED.labels(op).inc(published)
+        metrics.PUBLISH_FAILED.labels(op).inc(len(chunk) - published)
 
     def overdue(self, correlation_ids: Sequence[str]) -> tuple[list[Attempt], list[CommandRecord]]:
         """Split due commands into re-sends and give-ups; drop the answered and unwanted."""

@@ -67,6 +67,7 @@ class Bridge:
             except _KafkaFailed as exc:
                 log.error("bridge.kafka_failed", error=str(exc.__cause__)[:300])
             self.subscribed.clear()
+            metrics.READY.set(0)
             try:
                 await pause(attempt, self.stop)
             except Stopping:
@@ -76,6 +77,7 @@ class Bridge:
     async def _session(self, session: Subscription) -> None:
         client_id = self.settings.bridge_client_id
         self.subscribed.set()
+        metrics.READY.set(1)
         log.info("bridge.subscribed", client_id=client_id)
         pending: asyncio.Queue[Pending] = asyncio.Queue()
         reader = asyncio.create_task(self._read(session, pending))

@@ -243,6 +243,7 @@ class _SeekToStored(ConsumerRebalanceListener):
         projector.consumer.resume(*assigned)
         projector.rebalancing = False
         projector.assigned.set()
+        metrics.READY.set(1)
         log.info("projection.assigned", partitions=len(assigned), stored=len(stored))
 
     async def _stored(self, tps: list[Tp]) -> dict[Tp, int]:
