@@ -10,7 +10,7 @@ API_PORT ?= 8000
 MQTT_PORT ?= 1883
 PYTEST_ARGS ?=
 
-.PHONY: setup system-packages test unit integration e2e run bench lint fmt infra clean
+.PHONY: setup system-packages test-tools test unit integration e2e run bench lint fmt infra clean
 
 setup: $(STAMP) system-packages
 
@@ -34,7 +34,11 @@ system-packages:
 	@test -x "$$(pg_config --bindir 2>/dev/null)/initdb" || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
 	  || $(call apt_install,postgresql)
 
-test: setup
+# Compose's own schema check of deploy/compose.yaml (tests/unit/test_compose.py); no engine needed.
+test-tools:
+	@command -v docker-compose >/dev/null || [ "$$(id -u)" != 0 ] || $(call apt_install,docker-compose)
+
+test: setup test-tools
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 unit: setup

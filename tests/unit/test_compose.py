@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import importlib
+import os
 import re
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -97,3 +100,15 @@ def test_readiness_healthchecks_read_a_gauge_the_service_sets() -> None:
         assert gauge.group(1) in REGISTRY._names_to_collectors, f"{name}: no gauge {gauge.group(1)}"
         checked.add(name)
     assert checked == {"dispatcher", "ingest-bridge", "ingest-projector"}
+
+
+@pytest.mark.skipif(
+    shutil.which("docker-compose") is None, reason="docker-compose (v1, Debian) not installed"
+)
+def test_docker_compose_accepts_the_file() -> None:
+    """Schema validation by Compose itself, when it is installed (no engine needed)."""
+    env = os.environ | {"API_TOKENS": "a,b", "SIM_API_TOKEN": "b"}
+    done = subprocess.run(
+        ["docker-compose", "-f", str(COMPOSE), "config", "--quiet"], env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
