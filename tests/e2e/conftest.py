@@ -2,19 +2,24 @@
 
 `platform_factory(vens=..., sim_args=[...])` starts projector, bridge, dispatcher, api
 and ven-sim (dr_infra.Platform, the same wiring `make run` uses) in this test's
-namespace: its own topics, MQTT root, database and consumer groups.
+namespace: its own topics, MQTT root, database and consumer groups. `start_sim=False`
+leaves ven-sim for the test to start (`platform.start("ven-sim")`), e.g. after it has
+registered the VENs itself; `env` overrides settings for this test's services.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 import pytest
 
 from dr_contracts.topics import KafkaTopics
-from dr_infra.platform import Platform
+from dr_infra.platform import SERVICES, Platform
+
+from .helpers import INTERVAL_S, ven_prefix
 
 
 @pytest.fixture
@@ -45,15 +50,29 @@ def platform_factory(
 ) -> Iterator[Callable[..., Platform]]:
     started: list[Platform] = []
 
-    def start(vens: int, sim_args: list[str] | None = None) -> Platform:
+    def start(
+        vens: int,
+        sim_args: list[str] | None = None,
+        *,
+        start_sim: bool = True,
+        env: dict[str, str] | None = None,
+    ) -> Platform:
         platform = Platform(
-            platform_env,
+            platform_env | (env or {}),
             log_dir=tmp_path / "logs",
             vens=vens,
-            sim_args=["--prefix", f"{ns}-v", "--interval", "1", *(sim_args or [])],
+            sim_args=["--prefix", ven_prefix(ns), "--interval", str(INTERVAL_S), *(sim_args or [])],
         )
         started.append(platform)
-        platform.__enter__()
+        platform.migrate()
+        # The four platform services start side by side (nothing is produced before the api
+        # and the simulator run, so none waits for another), then the simulator.
+        backend = [name for name in SERVICES if name in platform.services and name != "ven-sim"]
+        with ThreadPoolExecutor(len(backend)) as pool:
+            for future in [pool.submit(platform.services[name].start) for name in backend]:
+                future.result()
+        if start_sim and "ven-sim" in platform.services:
+            platform.start("ven-sim")
         return platform
 
     yield start

@@ -1,74 +1,106 @@
-"""The whole platform as processes: REST in, MQTT to VENs, acks and telemetry back, REST out."""
+"""The whole platform as processes: REST in, MQTT to VENs, acks and telemetry back, REST out.
+
+Both tests run the same checks (helpers.check_event_lifecycle, through REST only): every
+VEN got a command and acked it, `vensResponding` equals the number of VENs,
+`currentReductionKw` is within 10% of the requested kW (less than the VENs can shed),
+every VEN shows the event as `metrics.activeEventId`, and after the end every VEN was
+restored and the event is `completed`; then, on the simulator, that every command was
+applied exactly once.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import re
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
-from tests.fixtures.waiting import wait_for
-
-from .helpers import all_responding, event_body, event_reaches, online_vens, sim_status
+from .helpers import Sim, check_event_lifecycle, event_body, online_vens, sim_ven_ids, vens_by_id
 
 pytestmark = pytest.mark.e2e
+#: Six VENs: with `--ack-shape mix` the simulator gives VEN i shape "ABC"[i % 3], two of each.
 VENS = 6
+DURATION_S = 20
 
 
-async def test_event_lifecycle_through_rest_only(platform_factory, api_for) -> None:
+async def test_event_lifecycle_through_rest_only(platform_factory, api_for, ns: str) -> None:
     platform = platform_factory(VENS, ["--ack-shape", "mix"])
     api = api_for(platform)
     stats = await online_vens(api, VENS)
-    requested = 0.5 * stats["potentialLoadReductionKw"]
+    since = datetime.now(UTC)
 
-    created = await api.post("/api/events", json=event_body(lead_s=3, duration_s=30, kw=requested))
+    created = await api.post(
+        "/api/events",
+        json=event_body(lead_s=3, duration_s=DURATION_S, kw=0.5 * stats["potentialLoadReductionKw"]),
+    )
     assert created.status_code == 201, created.text
-    event_id = created.json()["id"]
+    event = created.json()
+    assert event["status"] == "scheduled", event
 
-    event = await all_responding(api, event_id, VENS)
-    assert event["status"] == "active"
-    assert {v["status"] for v in event["vens"]} == {"acked"}
-
-    async def delivering() -> dict | None:
-        e = (await api.get(f"/api/events/{event_id}")).json()
-        return e if abs(e["currentReductionKw"] - requested) <= 0.1 * requested else None
-
-    await wait_for(delivering, timeout=25, message="telemetry shows the requested reduction within 10%")
-
-    async def every_ven_in_the_event() -> bool:
-        vens = (await api.get("/api/vens")).json()
-        return all(v["metrics"]["activeEventId"] == event_id for v in vens)
-
-    await wait_for(every_ven_in_the_event, timeout=20, message="every VEN reports the event as active")
-
-    done = await event_reaches(api, event_id, "completed")
-    assert done["vensResponding"] == VENS
-
-    async def restored() -> bool:
-        vens = (await api.get("/api/vens")).json()
-        return all(v["metrics"]["activeEventId"] is None for v in vens)
-
-    await wait_for(restored, timeout=30, message="every VEN restored (no active event in telemetry)")
-    applied = await sim_status(platform.sim_url, "/status/applied")
-    restores = [cid for cid in applied if cid.endswith("-restore")]
-    assert len(restores) == VENS and set(applied.values()) == {1}
+    await check_event_lifecycle(
+        api,
+        event["id"],
+        sim_ven_ids(ns, VENS),
+        event["requestedReductionKw"],
+        since=since,
+        sim=Sim(platform.sim_url),
+    )
 
 
-async def test_old_client_payloads_and_every_ack_shape(platform_factory, api_for, pg_db: str) -> None:
-    import psycopg
+def js_time(at: datetime) -> str:
+    """How the original clients wrote times (JavaScript's toISOString): ms and a `Z`."""
+    at = at.astimezone(UTC)
+    return at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
 
-    platform = platform_factory(VENS, ["--ack-shape", "mix"])
+
+async def test_old_client_payloads_and_every_ack_shape(platform_factory, api_for, ns: str) -> None:
+    """CONTRACT.md section 5 bodies as the original clients sent them: VENs registered with
+    `POST /api/vens/` {name, location, status, registrationId} before they ever report, an
+    event `POST /api/events/` {startTime, endTime, requestedReductionKw, status: "active",
+    venIds} (trailing slashes, "active" = start now), reads from the slashed collections;
+    the VENs answer in ack shapes A, B and C (two of each)."""
+    # No self-registration by the simulator: the old client's bodies below are the only ones.
+    platform = platform_factory(VENS, ["--ack-shape", "mix", "--no-register"], start_sim=False)
     api = api_for(platform)
+    ven_ids = sim_ven_ids(ns, VENS)
+    names = {}
+    for i, ven_id in enumerate(ven_ids):
+        body = {
+            "name": f"Old client site {i + 1}",
+            "location": {"lat": 37.7749 + i / 100, "lon": -122.4194},
+            "status": "online",
+            "registrationId": ven_id,
+        }
+        registered = await api.post("/api/vens/", json=body)
+        assert registered.status_code == 201, registered.text
+        assert registered.json()["id"] == ven_id, registered.json()
+        names[ven_id] = body["name"]
+
+    await asyncio.to_thread(platform.start, "ven-sim")
     stats = await online_vens(api, VENS)
-    body = event_body(lead_s=0, duration_s=20, kw=0.4 * stats["potentialLoadReductionKw"]) | {
-        "status": "active"
+    requested = round(0.4 * stats["potentialLoadReductionKw"], 2)
+    since = datetime.now(UTC)
+    body = {
+        "startTime": js_time(since),
+        "endTime": js_time(since + timedelta(seconds=DURATION_S)),
+        "requestedReductionKw": requested,
+        "status": "active",
+        "venIds": ven_ids,
     }
-    created = await api.post("/api/events/", json=body)  # old clients: trailing slash, "active" = now
+    created = await api.post("/api/events/", json=body)
     assert created.status_code == 201, created.text
-    event_id = created.json()["id"]
-    await all_responding(api, event_id, VENS)
+    event = created.json()
+    assert {"id", "status", "startTime", "endTime", "requestedReductionKw", "actualReductionKw"} <= set(event)
+    assert re.fullmatch(r"evt-[0-9a-f]{8}", event["id"]), event
+    assert event["status"] == "active" and event["requestedReductionKw"] == requested, event
+    assert event["venIds"] == ven_ids, event
 
-    with psycopg.connect(pg_db) as db:
-        shapes = {row[0] for row in db.execute("SELECT DISTINCT shape FROM ven_acks")}
-    assert shapes == {"A", "B", "C"}
-
-    stopped = await api.post(f"/api/events/{event_id}/stop")
-    assert stopped.status_code == 202, stopped.text
-    await event_reaches(api, event_id, "stopped")
+    await check_event_lifecycle(
+        api, event["id"], ven_ids, requested, since=since, sim=Sim(platform.sim_url), vens_path="/api/vens/"
+    )
+    # The VENs are the ones the old client registered (not adopted from telemetry alone).
+    shown = await vens_by_id(api, ven_ids, "/api/vens/")
+    assert {v: ven["name"] for v, ven in shown.items()} == names
+    listed = {e["id"] for e in (await api.get("/api/events/", params={"status": "completed"})).json()}
+    assert event["id"] in listed

@@ -188,8 +188,13 @@ class PgQueries:
     async def _series(
         self, ven_id: str, rows_sql: str, where: str, table: str, params: dict[str, Any]
     ) -> tuple[int, list[dict[str, Any]]] | None:
-        """(total in window, one page) of a VEN's time series, or None for an unknown VEN."""
-        async with self._pool.connection() as conn:
+        """(total in window, one page) of a VEN's time series, or None for an unknown VEN.
+
+        One read-only snapshot for the count and the page: rows stored between two
+        autocommit statements would make `totalCount` disagree with the rows.
+        """
+        async with self._pool.connection() as conn, conn.transaction():
+            await conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             cur = await conn.execute(_LIVE, {"ven": ven_id}, prepare=True)
             if await cur.fetchone() is None:
                 return None
