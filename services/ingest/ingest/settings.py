@@ -26,8 +26,9 @@ class Settings(ServiceSettings, KafkaSettings, MqttSettings, PostgresSettings):
     #: On stop, how long the graceful leave may take (forward what the broker dealt us, then
     #: end the session); past it the session is kept, as after a crash.
     bridge_drain_timeout_s: float = Field(default=5.0, gt=0)
-    #: Producer linger for the bridge: more batching, fewer requests.
-    bridge_linger_ms: int = Field(default=20, ge=0)
+    #: Producer linger for the bridge: larger batches halve the broker's CPU per reading
+    #: (measured on Tansu: ~100 -> ~46 us at 20 -> 100 ms) for at most this much latency.
+    bridge_linger_ms: int = Field(default=100, ge=0)
     #: Largest payload accepted (the contract's 128 KiB).
     bridge_max_payload_bytes: int = Field(default=128 * 1024, ge=1)
 
