@@ -37,6 +37,7 @@ import asyncio
 import itertools
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -160,6 +161,22 @@ async def restart(service: ServiceProcess) -> datetime:
     return now()
 
 
+async def down_while_acks_go_out(
+    sim: Sim, service: ServiceProcess, mark: Timeline, arrived: dict[str, Any]
+) -> datetime:
+    """Kill `service` now (the commands counted in `arrived` reached the VENs), keep it down
+    until the VENs published all their acks, restart it. -> when it is ready again."""
+    service.kill()
+    mark(f"{service.name} killed", received=arrived["received_by_op"], acks=arrived["acks_sent"])
+    await sim.until(
+        "the acks of those commands published", lambda s: s["acks_sent"] >= arrived["commands_received"], 30
+    )
+    mark("acks published")
+    back = await restart(service)
+    mark(f"{service.name} back")
+    return back
+
+
 async def test_sigkill_each_service_and_restart_mosquitto_mid_event(
     platform_factory, api_for, infra, ns: str
 ) -> None:
@@ -211,16 +228,7 @@ async def test_sigkill_each_service_and_restart_mosquitto_mid_event(
         arrived = await sim.until(
             "every VEN got the re-sent event command", lambda s: received(s, "event") >= VENS, 60
         )
-        services["projector"].kill()
-        mark("projector killed", received=arrived["received_by_op"], acks=arrived["acks_sent"])
-        await sim.until(
-            "the acks of the re-sent commands published",
-            lambda s: s["acks_sent"] >= arrived["commands_received"],
-            30,
-        )
-        mark("acks published")
-        await restart(services["projector"])
-        mark("projector back")
+        await down_while_acks_go_out(sim, services["projector"], mark, arrived)
 
         # Nothing lost so far: every VEN acked (once), delivers, and shows the event.
         await event_running(api, event_id, ven_ids, requested, since=since)
@@ -248,16 +256,7 @@ async def test_sigkill_each_service_and_restart_mosquitto_mid_event(
             lambda s: received(s, "restore") >= VENS,
             (end_time - now()).total_seconds() + 60,
         )
-        services["bridge"].kill()
-        mark("bridge killed", received=ending["received_by_op"], acks=ending["acks_sent"])
-        await sim.until(
-            "the restore acks published",
-            lambda s: s["acks_sent"] >= ending["commands_received"],
-            30,
-        )
-        mark("restore acks published")
-        bridge_up = await restart(services["bridge"])
-        mark("bridge back")
+        bridge_up = await down_while_acks_go_out(sim, services["bridge"], mark, ending)
 
         await event_finished(api, event_id, ven_ids, since=since)
         mark("event completed, every VEN restored")

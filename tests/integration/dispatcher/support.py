@@ -18,6 +18,7 @@ from dr_contracts.topics import MqttTopics
 from dr_runtime.kafka import make_consumer, make_producer, send_fact, send_facts
 from dr_runtime.mqtt import broker_address, make_client
 from dr_runtime.settings import KafkaSettings, MqttSettings
+from tests.fixtures.waiting import in_background
 from ven_sim.simulator import Simulator
 
 
@@ -50,12 +51,10 @@ class FactTail:
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[FactTail]:
         await self.consumer.start()
-        task = asyncio.create_task(self._read())
         try:
-            yield self
+            async with in_background(self._read()):
+                yield self
         finally:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
             await self.consumer.stop()
 
     async def _read(self) -> None:
@@ -138,12 +137,8 @@ class AckTap:
     async def running(self) -> AsyncIterator[AckTap]:
         async with self.client:
             await self.client.subscribe(self.filter, qos=1)
-            task = asyncio.create_task(self._read())
-            try:
+            async with in_background(self._read()):
                 yield self
-            finally:
-                task.cancel()
-                await asyncio.gather(task, return_exceptions=True)
 
     async def _read(self) -> None:
         async for _ in self.client.messages:
