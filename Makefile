@@ -15,13 +15,15 @@ PYTEST_ARGS ?=
 setup: $(STAMP) system-packages
 
 $(STAMP): pyproject.toml
-	@test -x $(PY) || $(PY_BOOT) -m venv $(VENV) || { $(call apt_install,python3-venv) && $(PY_BOOT) -m venv $(VENV); }
+	@$(PY) -m pip --version >/dev/null 2>&1 || { rm -rf $(VENV); $(PY_BOOT) -m venv $(VENV); } \
+	  || { rm -rf $(VENV); $(call apt_install,python3-venv) && $(PY_BOOT) -m venv $(VENV); }
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[test]"
 	@touch $(STAMP)
 
 # From the distribution, installed only when missing (and only as root): Mosquitto, and the
-# PostgreSQL server binaries (found like dr_infra does: pg_config --bindir, /usr/lib/postgresql).
+# PostgreSQL server binaries. Found like dr_infra finds them: $DR_MOSQUITTO_BIN / PATH / sbin,
+# $DR_PG_BINDIR / pg_config --bindir / /usr/lib/postgresql.
 define apt_install
 { if [ "$$(id -u)" != 0 ]; then echo "missing: run 'sudo apt-get install $(1)'" >&2; exit 1; fi; \
   echo "installing $(1) (apt-get)"; \
@@ -30,9 +32,10 @@ define apt_install
 endef
 
 system-packages:
-	@command -v mosquitto >/dev/null || test -x /usr/sbin/mosquitto || $(call apt_install,mosquitto)
-	@test -x "$$(pg_config --bindir 2>/dev/null)/initdb" || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
-	  || $(call apt_install,postgresql)
+	@test -x "$${DR_MOSQUITTO_BIN:-/nonexistent}" || command -v mosquitto >/dev/null \
+	  || test -x /usr/sbin/mosquitto || test -x /usr/local/sbin/mosquitto || $(call apt_install,mosquitto)
+	@test -x "$${DR_PG_BINDIR:-/nonexistent}/initdb" || test -x "$$(pg_config --bindir 2>/dev/null)/initdb" \
+	  || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || $(call apt_install,postgresql)
 
 # Compose's own schema check of deploy/compose.yaml (tests/unit/test_compose.py); no engine needed.
 test-tools:

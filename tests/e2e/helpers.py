@@ -85,16 +85,14 @@ async def vens_by_id(api: httpx.AsyncClient, ven_ids: list[str], vens_path: str)
 
 
 async def ven_acks(
-    api: httpx.AsyncClient, ven_id: str, since: datetime, *, settled: bool = False
+    api: httpx.AsyncClient, ven_id: str, since: datetime
 ) -> list[dict[str, Any]]:
     """Every ack of the VEN stored since `since` (REST `/api/vens/{id}/events`), oldest first.
 
-    `settled`: no ack is arriving any more, so `totalCount` must match the list. (While
-    acks arrive it may not: the API counts and lists in two snapshots, see the report.)
+    `totalCount` must match the list: the API counts and lists in one snapshot.
     """
     body = await get_json(api, f"/api/vens/{ven_id}/events", start=iso(since), limit=5000)
-    if settled:
-        assert body["totalCount"] == len(body["events"]), body
+    assert body["totalCount"] == len(body["events"]), body
     return sorted(body["events"], key=lambda a: a["timestamp"])
 
 
@@ -197,7 +195,7 @@ async def event_finished(
         restores_acked, timeout=deadline_s, message=lambda: f"every restore acked; histories {histories}"
     )
     for ven_id in ven_ids:
-        acks = await ven_acks(api, ven_id, since, settled=True)
+        acks = await ven_acks(api, ven_id, since)
         mine = [a for a in acks if (a["correlationId"] or "").startswith(f"{event_id}-")]
         by_cid = Counter(a["correlationId"] for a in mine)
         expected = {correlation_id(event_id, ven_id, op): 1 for op in ("event", "restore")}

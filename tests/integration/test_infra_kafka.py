@@ -6,6 +6,7 @@ import asyncio
 from collections import defaultdict
 
 import pytest
+import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import RecordMetadata
@@ -17,6 +18,7 @@ from dr_infra.kafka_admin import kafka_metadata
 from dr_runtime.kafka import make_producer, send_facts
 from dr_runtime.settings import KafkaSettings
 from dr_runtime.topics_admin import TopicSetupError, ensure_platform_topics
+from dr_runtime.topics_admin import ensure_topics as ensure_topics_strictly
 from tests.fixtures.waiting import wait_for
 
 # Keeps group joins at ~1 s instead of 5 s (INFRA-NOTES.md).
@@ -85,11 +87,19 @@ async def test_services_create_missing_topics_with_the_configured_counts(
         await admin.close()
     assert {t["topic"]: len(t["partitions"]) for t in described} == settings.topic_partitions
     assert settings.topic_partitions[f"ven.acks.{ns}"] == 3
+    # A topic that exists with another count: a service starts anyway (operators may have
+    # changed it on purpose), the local runner and the tests refuse it.
+    other = {**settings.topic_partitions, f"ven.acks.{ns}": 5}
     clash = KafkaSettings(
         kafka_bootstrap_servers=kafka_bootstrap, topic_namespace=ns, kafka_topic_partitions={"ven.acks": 5}
     )
-    with pytest.raises(TopicSetupError, match=f"ven.acks.{ns}"):
+    with structlog.testing.capture_logs() as logs:
         await ensure_platform_topics(clash, timeout=5)
+    assert {"event": "topic.partitions_differ", "topic": f"ven.acks.{ns}", "configured": 5, "found": 3} in [
+        {k: e.get(k) for k in ("event", "topic", "configured", "found")} for e in logs
+    ]
+    with pytest.raises(TopicSetupError, match=f"ven.acks.{ns}"):
+        await ensure_topics_strictly(kafka_bootstrap, other, timeout=5)
 
 
 @pytest.mark.integration

@@ -58,7 +58,8 @@ async def ensure_topics(
     topics: Mapping[str, int],
     timeout: float = 30.0,  # noqa: ASYNC109 - one deadline for the whole operation
 ) -> None:
-    """Create each topic with its partition count unless it exists (dr_runtime does the work)."""
+    """Create each topic with its partition count unless it exists; InfraError when one exists
+    with another count (dr_runtime does the work)."""
     try:
         await topics_admin.ensure_topics(bootstrap, topics, timeout=timeout)
     except topics_admin.TopicSetupError as exc:

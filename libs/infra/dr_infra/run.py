@@ -17,9 +17,11 @@ from pathlib import Path
 
 import httpx
 
+from dr_runtime.settings import KafkaSettings
+
 from . import demo
 from .errors import InfraError
-from .kafka_admin import ensure_topics, topic_partitions
+from .kafka_admin import ensure_topics
 from .platform import Platform
 from .ports import is_port_free
 from .stack import LocalStack
@@ -51,7 +53,9 @@ def run(args: argparse.Namespace) -> None:
     check_ports(args)
     print("starting Tansu (Kafka protocol), Mosquitto and PostgreSQL ...", flush=True)
     with LocalStack(mqtt_port=args.mqtt_port) as stack:
-        asyncio.run(ensure_topics(stack.kafka_bootstrap, topic_partitions()))
+        # The counts the services will want (KAFKA_TOPIC_PARTITIONS), so they agree.
+        wanted = KafkaSettings(kafka_bootstrap_servers=stack.kafka_bootstrap).topic_partitions
+        asyncio.run(ensure_topics(stack.kafka_bootstrap, wanted))
         env = stack.env()
         print(
             f"  Kafka {env['KAFKA_BOOTSTRAP_SERVERS']}  MQTT {env['MQTT_URL']}"

@@ -8,7 +8,7 @@ after their effect is durable, never relying on `latest`/end offsets.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, cast
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.partitioner import DefaultPartitioner
@@ -81,6 +81,14 @@ async def send_facts(
             slot = open_batch[(topic, partition)] = len(batches)
             batches.append((builder, topic, partition))
         placed.append((slot, batches[slot][0].record_count() - 1))
-    sent = [await producer.send_batch(b, topic, partition=p) for b, topic, p in batches]
-    bases: list[RecordMetadata] = await asyncio.gather(*sent)
+    sent: list[asyncio.Future[RecordMetadata]] = []
+    try:
+        for builder, topic, partition in batches:
+            sent.append(await producer.send_batch(builder, topic, partition=partition))
+    finally:  # whatever was queued is awaited, so no failure goes unretrieved
+        outcomes = await asyncio.gather(*sent, return_exceptions=True)
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            raise outcome
+    bases = cast(list[RecordMetadata], outcomes)
     return [bases[slot]._replace(offset=bases[slot].offset + i) for slot, i in placed]

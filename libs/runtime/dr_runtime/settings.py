@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, PositiveInt, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from dr_contracts.topics import KafkaTopics, MqttTopics
@@ -36,7 +36,7 @@ class KafkaSettings(BaseSettings):
     kafka_max_batch_size: int = 262_144
     #: Partition counts by base topic name, e.g. `ven.telemetry=16,ven.acks=16` (the rest:
     #: dr_contracts.topics.DEFAULT_PARTITIONS); used when a service creates missing topics.
-    kafka_topic_partitions: Annotated[dict[str, int], NoDecode] = Field(default_factory=dict)
+    kafka_topic_partitions: Annotated[dict[str, PositiveInt], NoDecode] = Field(default_factory=dict)
     kafka_replication_factor: int = Field(default=1, ge=1)
 
     @field_validator("kafka_topic_partitions", mode="before")

@@ -9,7 +9,6 @@ idempotent and leaves existing topics as they are.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Mapping
 
 import structlog
@@ -20,6 +19,8 @@ from dr_runtime.settings import KafkaSettings
 log = structlog.get_logger(__name__)
 
 _TOPIC_ALREADY_EXISTS = 36
+#: TOPIC_ / CLUSTER_AUTHORIZATION_FAILED: fine if the topic exists (someone else created it).
+_NOT_CREATED_BY_US = (29, 31)
 
 
 class TopicSetupError(RuntimeError):
@@ -27,12 +28,14 @@ class TopicSetupError(RuntimeError):
 
 
 async def ensure_platform_topics(settings: KafkaSettings, timeout: float = 30.0) -> None:  # noqa: ASYNC109
-    """Every platform topic of the settings' namespace, with the configured partition counts."""
+    """Create the platform topics of the settings' namespace that are missing, with the
+    configured partition counts; an existing topic with another count is only logged."""
     await ensure_topics(
         settings.kafka_bootstrap_servers,
         settings.topic_partitions,
         replication=settings.kafka_replication_factor,
         timeout=timeout,
+        strict=False,
     )
 
 
@@ -42,42 +45,57 @@ async def ensure_topics(
     *,
     replication: int = 1,
     timeout: float = 30.0,  # noqa: ASYNC109 - one deadline for the whole operation
+    strict: bool = True,
 ) -> None:
-    """Create each topic (name -> partitions) unless it exists, then wait until metadata
-    shows every one with that many partitions; TopicSetupError otherwise."""
+    """Create the missing topics (name -> partitions), then wait until metadata shows them.
+
+    Creation comes first because describing a missing topic auto-creates it on brokers
+    that allow that (Tansu does, with 4 partitions). Creating an existing topic is a no-op;
+    a client not allowed to create topics (ACLs) is fine as long as they exist. An existing
+    topic with another partition count is a TopicSetupError when `strict` (the local runner
+    and the tests want exact counts), else a warning: the platform works with any count,
+    and operators may have changed it on purpose.
+    """
     if not topics:
         return
-    deadline = time.monotonic() + timeout
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10_000)
-    seen: dict[str, int] = {}
     try:
         async with asyncio.timeout(timeout):
             await admin.start()
-            new = [
-                NewTopic(name, num_partitions=n, replication_factor=replication) for name, n in topics.items()
-            ]
-            for name, code, *rest in (await admin.create_topics(new)).topic_errors:
-                if code == 0:
-                    log.info("topic.created", topic=name, partitions=topics[name])
-                elif code != _TOPIC_ALREADY_EXISTS:
-                    raise TopicSetupError(f"cannot create Kafka topic {name}: error {code} {rest[:1]}")
-            while True:
-                described = await admin.describe_topics(list(topics))
-                seen = {t["topic"]: len(t["partitions"]) for t in described if not t.get("error_code")}
-                if all(seen.get(name) == n for name, n in topics.items()):
-                    return
-                wrong = [name for name, n in topics.items() if seen.get(name, n) not in (0, n)]
-                if wrong or time.monotonic() >= deadline:
-                    break
+            await _create(admin, [NewTopic(name, n, replication) for name, n in topics.items()])
+            seen = await _partition_counts(admin, topics)
+            while not all(name in seen for name in topics):
                 await asyncio.sleep(0.05)
+                seen = await _partition_counts(admin, topics)
     except TimeoutError:
         raise TopicSetupError(f"Kafka at {bootstrap}: topics not ready within {timeout:.0f}s") from None
     finally:
         await admin.close()
-    wanted = {name: n for name, n in topics.items() if seen.get(name) != n}
-    raise TopicSetupError(
-        f"Kafka at {bootstrap}: topics do not have the wanted partition counts: wanted {wanted}, "
-        f"metadata shows { {name: seen.get(name) for name in wanted} } (a topic auto-created before "
-        "it was created with its count keeps the broker's default: recreate it, or set "
-        "KAFKA_TOPIC_PARTITIONS to what it has)"
-    )
+    differ = {name: (n, seen[name]) for name, n in topics.items() if seen[name] != n}
+    if differ and strict:
+        raise TopicSetupError(
+            f"Kafka at {bootstrap}: topics exist with other partition counts (wanted, found): {differ}"
+            " (a topic auto-created before it was created with its count keeps the broker's"
+            " default: recreate it, or set KAFKA_TOPIC_PARTITIONS to what it has)"
+        )
+    for name, (wanted, found) in differ.items():
+        log.warning("topic.partitions_differ", topic=name, configured=wanted, found=found)
+
+
+async def _partition_counts(admin: AIOKafkaAdminClient, topics: Mapping[str, int]) -> dict[str, int]:
+    """Partition count of each of `topics` that exists (with all its partitions known)."""
+    described = await admin.describe_topics(list(topics))
+    return {
+        t["topic"]: len(t["partitions"]) for t in described if not t.get("error_code") and t["partitions"]
+    }
+
+
+async def _create(admin: AIOKafkaAdminClient, new: list[NewTopic]) -> None:
+    """Create topics; one that exists, or that we may not create, is left to the describe."""
+    for name, code, *rest in (await admin.create_topics(new)).topic_errors:
+        if code == 0:
+            log.info("topic.created", topic=name)
+        elif code in _NOT_CREATED_BY_US:
+            log.info("topic.not_created", topic=name, error_code=code)
+        elif code != _TOPIC_ALREADY_EXISTS:
+            raise TopicSetupError(f"cannot create Kafka topic {name}: error {code} {rest[:1]}")

@@ -72,7 +72,7 @@ class Runtime:
             make_consumer(s, group_id=s.dispatcher_group_id),
             topics.dr_events,
             self._take_events,
-            d.events_revoked,
+            self._drop_events,
         )
         self.direct_lease = PartitionLease(
             make_consumer(s, group_id=s.dispatcher_direct_group_id),
@@ -93,6 +93,12 @@ class Runtime:
                 await self.ledger_log.sync(strict=False)
         self.dispatcher.events_assigned(partitions)
         self.events_ready.set()
+        metrics.READY.set(1)
+
+    async def _drop_events(self, partitions: set[int]) -> None:
+        """A rebalance took the events: not ready (healthcheck) until they are handed out again."""
+        metrics.READY.set(0)
+        await self.dispatcher.events_revoked(partitions)
 
     async def _take_direct(self, partitions: set[int]) -> None:
         await self.ledger_log.caught_up_once.wait()
@@ -107,7 +113,6 @@ class Runtime:
     async def _announce_ready(self) -> None:
         """Log once this replica owns its share (what `make run` and operators wait for)."""
         await self.wait_ready()
-        metrics.READY.set(1)
         log.info("dispatcher.ready", instance=self.settings.dispatcher_instance_id)
 
     async def run(self) -> None:

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 
 import pytest
+from prometheus_client import REGISTRY
 
 from dispatcher.bootstrap import Runtime, running_dispatcher
 from dr_contracts.facts import CommandRequested, EventCancelled, EventCreated, EventStopRequested
@@ -243,6 +244,7 @@ async def test_direct_command_is_sent_once(settings, start_sim, bridge, tail):
     sim = await start_sim(vens=1)
     [ven] = sim.vens
     async with running_dispatcher(settings) as runtime:
+        assert REGISTRY.get_sample_value("dispatcher_ready") == 1.0  # the compose healthcheck's gauge
         cid = f"cmd-{ven}-1"
         payload = {"op": "ping", "correlationId": cid, "venId": ven}
         await append(settings, CommandRequested(venId=ven, correlationId=cid, op="ping", payload=payload))

@@ -319,8 +319,13 @@ async def test_a_payload_just_under_the_limit_is_stored(
     assert length == 127 * 1024
 
 
-async def test_ready_gauge_follows_the_bridge_session(settings: Settings) -> None:
-    """What the container healthcheck reads (deploy/compose.yaml): 1 while subscribed."""
+async def test_ready_gauge_follows_the_bridge_session_and_the_projector_assignment(
+    settings: Settings,
+) -> None:
+    """What the container healthcheck reads (deploy/compose.yaml): 1 while subscribed / assigned."""
     async with running_bridge(settings):
         assert REGISTRY.get_sample_value("ingest_ready") == 1.0
     assert REGISTRY.get_sample_value("ingest_ready") == 0.0
+    async with running_projector(settings) as projector:
+        await wait_for(projector.assigned.is_set, 30, message="projector never assigned")
+        assert REGISTRY.get_sample_value("ingest_ready") == 1.0

@@ -341,3 +341,48 @@ async def test_every_command_that_may_reach_a_ven_is_in_the_log_first(world):
     sent = {p["correlationId"] for _, p in sink.published}
     assert len(sent) == 3
     assert {f.payload.correlationId for f in log.of_type("CommandIssued")} == sent
+
+
+async def test_a_refused_record_sends_nothing_and_is_tried_again(world):
+    """Kafka down while recording: no publish, no lost command (re-send, give-up, direct)."""
+    d, clock, log, sink, _ = world
+    await start_event(d, clock, created(ven_ids=["v1"]))
+    cid = correlation_id("evt-1", "v1", "event")
+    log.fail = True
+    clock.advance(5)
+    with pytest.raises(ConnectionError):
+        await d.sender.retry(d.sender.retries.pop_due())
+    assert len(sink.ops("event")) == 1  # the re-send was not published unrecorded
+    log.fail = False
+    clock.advance(1)
+    await d.sender.retry(d.sender.retries.pop_due())
+    assert [f.payload.attempt for f in log.of_type("CommandIssued")] == [1, 2]
+    assert len(sink.ops("event")) == 2
+
+    clock.advance(10)  # attempt 2 unanswered: one more
+    await d.sender.retry(d.sender.retries.pop_due())
+    clock.advance(20)  # attempt 3 unanswered: give up, but Kafka is down
+    log.fail = True
+    with pytest.raises(ConnectionError):
+        await d.sender.retry(d.sender.retries.pop_due())
+    assert not d.ledger.get(cid).settled
+    log.fail = False
+    clock.advance(1)
+    await d.sender.retry(d.sender.retries.pop_due())
+    [timed_out] = log.of_type("CommandTimedOut")
+    assert timed_out.payload.correlationId == cid and d.ledger.get(cid).settled
+
+    d.direct_assigned({3})
+    log.fail = True
+    payload = {"op": "ping", "correlationId": "cmd-v1-1", "venId": "v1"}
+    d.on_command_requested(
+        CommandRequested(venId="v1", correlationId="cmd-v1-1", op="ping", payload=payload), 3
+    )
+    await d.settle()
+    assert sink.ops("ping") == []
+    log.fail = False
+    clock.advance(1)
+    await d.sender.retry(d.sender.retries.pop_due())
+    assert (
+        sink.ops("ping") == [payload] and log.of_type("CommandIssued")[-1].payload.correlationId == "cmd-v1-1"
+    )

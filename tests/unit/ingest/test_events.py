@@ -99,12 +99,14 @@ def test_cancelled_before_start() -> None:
         ACTIVATED,
         EventCancelled(eventId=EID),
         EventCompleted(eventId=EID, completedAt=at(99), outcome="stopped"),
+        EventStopRequested(eventId=EID),
         CREATED,
     ],
 )
 def test_a_late_fact_never_moves_an_ended_event(late: object) -> None:
-    state = run(CREATED, ACTIVATED, EventCompleted(eventId=EID, completedAt=at(70)), late).states[EID]
-    assert (state.status, state.ended_at) == ("completed", at(70))
+    ended = run(CREATED, ACTIVATED, EventCompleted(eventId=EID, completedAt=at(70))).states[EID]
+    assert run(CREATED, ACTIVATED, EventCompleted(eventId=EID, completedAt=at(70)), late).states[EID] == ended
+    assert (ended.status, ended.ended_at, ended.stop_requested_at) == ("completed", at(70), None)
 
 
 def test_cancel_after_activation_is_an_early_stop() -> None:

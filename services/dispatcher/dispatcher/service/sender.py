@@ -11,7 +11,7 @@ rejection would change nothing).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 
 import structlog
@@ -30,6 +30,8 @@ log = structlog.get_logger()
 
 #: Commands published between two appends of their CommandIssued facts.
 RECORD_EVERY = 1000
+#: After Kafka refused to record a batch, try those commands again this much later.
+RECORD_RETRY_S = 1.0
 
 #: A command and the attempt number it is sent as.
 Attempt = tuple[Outgoing, int]
@@ -110,7 +112,8 @@ class CommandSender:
         if not chunk:
             return
         issued_at = self.clock()
-        await self.facts.append_many([issued_fact(cmd, attempt, issued_at) for cmd, attempt in chunk])
+        facts = [issued_fact(cmd, attempt, issued_at) for cmd, attempt in chunk]
+        await self._recorded(self.facts.append_many(facts), [cmd.correlation_id for cmd, _ in chunk])
         deadlines = {a: self.policy.deadline(issued_at, a).timestamp() for a in {a for _, a in chunk}}
         for cmd, attempt in chunk:
             rec = self.ledger.issued(
@@ -138,13 +141,28 @@ class CommandSender:
         metrics.COMMANDS_PUBLISHED.labels(op).inc(published)
         metrics.PUBLISH_FAILED.labels(op).inc(len(chunk) - published)
 
+    async def _recorded(self, append: Awaitable[None], correlation_ids: Sequence[str]) -> None:
+        """Await an append; when Kafka refuses it, those commands come due again shortly
+        (nothing was recorded, so nothing was sent), then the error goes on to the caller."""
+        try:
+            await append
+        except Exception:
+            later = self.clock().timestamp() + RECORD_RETRY_S
+            for cid in correlation_ids:
+                self.retries.put(cid, later)
+            raise
+
     def overdue(self, correlation_ids: Sequence[str]) -> tuple[list[Attempt], list[CommandRecord]]:
         """Split due commands into re-sends and give-ups; drop the answered and unwanted."""
         resend, give_up = [], []
         now = self.clock()
         for cid in correlation_ids:
             rec = self.ledger.get(cid)
-            if rec is None or rec.settled or rec.last_issued_at is None or not self.wanted(rec):
+            if rec is None or rec.settled or not self.wanted(rec):
+                continue  # (an event command never recorded is sent again by its event's step)
+            if rec.last_issued_at is None:
+                if rec.requested:  # a direct command whose first send could not be recorded
+                    resend.append((Outgoing.of(rec), 1))
                 continue
             if self.policy.deadline(rec.last_issued_at, rec.attempts) > now:
                 self.watch(rec)  # re-issued since it was queued
@@ -155,13 +173,33 @@ class CommandSender:
         return resend, give_up
 
     async def retry(self, correlation_ids: Sequence[str]) -> None:
-        """Re-send or give up on the due commands, as one concurrent batch."""
+        """Re-send or give up on the due commands, side by side (one failing does not stop the other)."""
         resend, give_up = self.overdue(correlation_ids)
         if resend:
             log.info("command.resend", count=len(resend), attempt=max(a for _, a in resend))
-        await self.send(resend)
-        facts = []
-        for rec in give_up:
+        outcomes = await asyncio.gather(self.send(resend), self._give_up(give_up), return_exceptions=True)
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
+
+    async def _give_up(self, records: Sequence[CommandRecord]) -> None:
+        """Record CommandTimedOut first, then settle the commands (recorded or retried later)."""
+        facts = [
+            new_fact(
+                CommandTimedOut(
+                    venId=rec.ven_id,
+                    correlationId=rec.correlation_id,
+                    eventId=rec.event_id,
+                    op=rec.op,
+                    attempts=rec.attempts,
+                ),
+                fact_id=f"{rec.correlation_id}:timed-out",
+            )
+            for rec in records
+        ]
+        if facts:
+            await self._recorded(self.facts.append_many(facts), [rec.correlation_id for rec in records])
+        for rec in records:
             self.ledger.timed_out(rec.correlation_id, rec.ven_id, rec.op, rec.attempts)
             metrics.COMMANDS_TIMED_OUT.labels(rec.op).inc()
             log.warning(
@@ -171,12 +209,3 @@ class CommandSender:
                 correlation_id=rec.correlation_id,
                 attempts=rec.attempts,
             )
-            timed_out = CommandTimedOut(
-                venId=rec.ven_id,
-                correlationId=rec.correlation_id,
-                eventId=rec.event_id,
-                op=rec.op,
-                attempts=rec.attempts,
-            )
-            facts.append(new_fact(timed_out, fact_id=f"{rec.correlation_id}:timed-out"))
-        await self.facts.append_many(facts)

@@ -51,10 +51,10 @@ def evolve(state: EventState | None, fact: FactPayload, at: datetime) -> EventSt
         return state or _created(fact, at)
     if state is None:
         return None  # nothing to move before the event exists (its creation comes first)
-    if isinstance(fact, EventStopRequested):
-        return _end_requested(state, at)
     if _completed(state):
         return state  # the first EventCompleted is final, as for the dispatcher
+    if isinstance(fact, EventStopRequested):
+        return _end_requested(state, at)
     if isinstance(fact, EventActivated):
         return _activated(state, fact, at)
     if isinstance(fact, EventCompleted):

@@ -222,6 +222,7 @@ class _SeekToStored(ConsumerRebalanceListener):
 
     async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
         self.projector.rebalancing = True
+        metrics.READY.set(0)
         for tp in revoked:
             self.projector.positions.pop((tp.topic, tp.partition), None)
 
