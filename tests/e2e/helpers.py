@@ -84,9 +84,7 @@ async def vens_by_id(api: httpx.AsyncClient, ven_ids: list[str], vens_path: str)
     return {ven_id: listed[ven_id] for ven_id in ven_ids}
 
 
-async def ven_acks(
-    api: httpx.AsyncClient, ven_id: str, since: datetime
-) -> list[dict[str, Any]]:
+async def ven_acks(api: httpx.AsyncClient, ven_id: str, since: datetime) -> list[dict[str, Any]]:
     """Every ack of the VEN stored since `since` (REST `/api/vens/{id}/events`), oldest first.
 
     `totalCount` must match the list: the API counts and lists in one snapshot.
