@@ -89,12 +89,11 @@ class CommandSender:
         await self.send(fresh)
         return len(fresh)
 
-    def watch(self, rec: CommandRecord, deadline: float | None = None) -> None:
-        """Wake when this issued command's ack is overdue (`deadline`: already computed)."""
-        if deadline is None and rec.last_issued_at is not None:
-            deadline = self.policy.deadline(rec.last_issued_at, rec.attempts).timestamp()
-        if deadline is not None:
-            self.retries.put(rec.correlation_id, deadline)
+    def watch(self, rec: CommandRecord) -> None:
+        """Wake when this issued command's ack is overdue."""
+        if rec.last_issued_at is not None:
+            deadline = self.policy.deadline(rec.last_issued_at, rec.attempts)
+            self.retries.put(rec.correlation_id, deadline.timestamp())
 
     async def send(self, batch: Sequence[Attempt]) -> None:
         """Record, then publish, `(command, attempt)` pairs, in chunks that run side by side.
@@ -109,12 +108,9 @@ class CommandSender:
         await asyncio.gather(*(self._send_chunk(chunk) for chunk in chunks))
 
     async def _send_chunk(self, chunk: Sequence[Attempt]) -> None:
-        if not chunk:
-            return
         issued_at = self.clock()
         facts = [issued_fact(cmd, attempt, issued_at) for cmd, attempt in chunk]
         await self._recorded(self.facts.append_many(facts), [cmd.correlation_id for cmd, _ in chunk])
-        deadlines = {a: self.policy.deadline(issued_at, a).timestamp() for a in {a for _, a in chunk}}
         for cmd, attempt in chunk:
             rec = self.ledger.issued(
                 cmd.correlation_id,
@@ -125,7 +121,7 @@ class CommandSender:
                 issued_at=issued_at,
                 attempt=attempt,
             )
-            self.watch(rec, deadlines.get(rec.attempts) if rec.last_issued_at == issued_at else None)
+            self.watch(rec)
         messages = [(self.topics.cmd(c.ven_id), jsonio.dumps(c.payload)) for c, _ in chunk]
         acked = await self.sink.publish_many(messages)
         for (cmd, attempt), ok in zip(chunk, acked, strict=True):
