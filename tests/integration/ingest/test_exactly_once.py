@@ -14,9 +14,10 @@ from dr_runtime.kafka import fact_topic
 from ingest.bootstrap import running_bridge, running_projector
 from ingest.domain.intake import intake
 from ingest.settings import Settings
+from tests import samples
+from tests.fixtures.infra import Infra
 from tests.fixtures.waiting import wait_for
 from tests.integration.ingest.conftest import DEADLINE_S, Worker, count, query, wait_rows
-from tests.unit.ingest import samples
 
 pytestmark = pytest.mark.integration
 
@@ -86,16 +87,13 @@ async def test_projector_killed_mid_batch_resumes_exactly_once(
 
 
 async def test_postgres_restart_while_readings_flow(
-    settings: Settings, mqtt: aiomqtt.Client, infra: object
+    settings: Settings, mqtt: aiomqtt.Client, infra: Infra
 ) -> None:
-    stack = getattr(infra, "stack", None)
-    if stack is None:
-        pytest.skip("restarting Postgres needs the local-process infrastructure")
     n = 3000
     async with running_projector(settings), running_bridge(settings):
         flowing = asyncio.create_task(publish_readings(mqtt, settings, n))
         await wait_for(lambda: count(settings, "ven_telemetry"), DEADLINE_S)
-        await asyncio.to_thread(stack.postgres.restart)
+        await asyncio.to_thread(infra.restart, "postgres")
         await flowing
         await assert_stored_once(settings, n)
 
