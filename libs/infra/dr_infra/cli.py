@@ -1,6 +1,7 @@
 """``dr-infra`` / ``python -m dr_infra``: run the local infrastructure until Ctrl-C.
 
     python -m dr_infra up [--kafka-port N] [--mqtt-port N] [--pg-port N]
+    python -m dr_infra asyncapi [--check] [--site DIR]   (docs/asyncapi.yaml: dr_infra.asyncapi)
 
 prints the URLs (also as ``export ...`` lines for a shell), blocks until Ctrl-C or
 SIGTERM, then stops everything and removes its temp dirs. Exit code 2 on an
@@ -16,6 +17,7 @@ import threading
 import time
 from collections.abc import Sequence
 
+from . import asyncapi
 from .errors import InfraError
 from .stack import LocalStack
 
@@ -38,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--no-mqtt", action="store_true", help="do not start Mosquitto")
     up.add_argument("--no-postgres", action="store_true", help="do not start PostgreSQL")
     up.add_argument("--startup-timeout", type=float, default=60.0, help="seconds to wait for each part")
+    asyncapi.add_parser(sub)
     return parser
 
 
@@ -96,6 +99,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "up":
             return up(args)
+        if args.command == "asyncapi":
+            return asyncapi.main(args)
     except InfraError as exc:
         print(f"dr-infra: error: {exc}", file=sys.stderr, flush=True)
         return 2

@@ -1,6 +1,6 @@
 """The one place the API's clients are created: `create_app(settings)`.
 
-Nothing connects at import or in `create_app`; the lifespan opens the Kafka producer and
+Nothing connects at import or in `create_app`; the lifespan opens the Kafka broker and
 the Postgres pool and closes them on shutdown. Tests pass their own `adapters` factory.
 """
 
@@ -16,19 +16,20 @@ from psycopg import AsyncConnection
 from psycopg.rows import DictRow, dict_row
 from psycopg_pool import AsyncConnectionPool
 
+from api import channels
 from api.adapters.kafka_log import KafkaFactLog
 from api.adapters.pg_queries import PgQueries
 from api.adapters.pg_registry import PgRegistry
 from api.adapters.projection_watch import PgProjectionWatch
 from api.domain.limits import Limits
-from api.entrypoints import errors, events, ops, stats, vens
+from api.entrypoints import errors, events, openapi, ops, stats, vens
 from api.entrypoints.deps import Services
 from api.entrypoints.metrics import ApiMetrics, MetricsMiddleware
 from api.entrypoints.slash import StripTrailingSlash
 from api.ports import FactLog, ProjectionWatch, Registry
 from api.service import Writer
 from api.settings import Settings
-from dr_runtime.kafka import make_producer
+from dr_runtime.brokers import kafka_broker
 from dr_runtime.topics_admin import ensure_platform_topics
 
 
@@ -45,7 +46,7 @@ AdaptersFactory = Callable[[Settings], AbstractAsyncContextManager[Adapters]]
 
 @asynccontextmanager
 async def real_adapters(settings: Settings) -> AsyncIterator[Adapters]:
-    """Kafka producer (acks=all, topics created if missing) and a psycopg pool (UTC, bounded statements)."""
+    """A FastStream Kafka broker (acks=all, topics created if missing) and a psycopg pool (UTC, bounded)."""
     async with AsyncExitStack() as stack:
         pool = AsyncConnectionPool(
             settings.database_url,
@@ -63,16 +64,23 @@ async def real_adapters(settings: Settings) -> AsyncIterator[Adapters]:
         await pool.open(wait=True, timeout=30)
         stack.push_async_callback(pool.close)
         await ensure_platform_topics(settings)
-        producer = make_producer(
+        broker = kafka_broker(
             settings,
+            client_id="api",
             linger_ms=settings.api_kafka_linger_ms,
             request_timeout_ms=settings.kafka_request_timeout_ms,
         )
-        await producer.start()
-        stack.push_async_callback(producer.stop)
+        publishers = channels.declare(broker, settings.topics)
+        await broker.start()
+        stack.push_async_callback(broker.stop)
         watch = PgProjectionWatch(pool, settings.projector_group_id, settings.read_your_writes_poll_s)
         stack.push_async_callback(watch.close)
-        yield Adapters(KafkaFactLog(producer, settings), PgRegistry(pool), PgQueries(pool), watch)
+        yield Adapters(
+            KafkaFactLog(broker, publishers),
+            PgRegistry(pool),
+            PgQueries(pool, settings.ven_online_missed_intervals),
+            watch,
+        )
 
 
 def create_app(settings: Settings, adapters: AdaptersFactory = real_adapters) -> FastAPI:
@@ -107,8 +115,10 @@ def create_app(settings: Settings, adapters: AdaptersFactory = real_adapters) ->
     app.state.tokens = settings.tokens
     app.state.protect_reads = settings.protect_reads
     errors.install(app, metrics)
-    for router in (events.writes, events.reads, vens.writes, vens.reads, stats.router, ops.router):
+    routers = (events.writes, events.reads, vens.writes, vens.reads, stats.router, ops.router)
+    for router in routers:
         app.include_router(router)
+    openapi.install(app, routers, {"MAX_REDUCTION_KW": settings.max_reduction_kw}, settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(StripTrailingSlash)  # outermost: before routing and metrics
     return app

@@ -1,10 +1,18 @@
-"""The one place the dispatcher's clients are built and wired; nothing connects at import."""
+"""The one place the dispatcher's clients are built, wired, started and stopped; nothing
+connects at import.
+
+Kafka goes through one FastStream broker (dr_runtime.brokers) carrying the channels of
+dispatcher.channels; MQTT through the dispatcher's own writer (adapters.mqtt_publisher:
+FastStream's MQTT publisher has no in-flight window and returns no PubAck), Postgres
+through psycopg. `Runtime.lifespan` starts them in dependency order and stops them in
+reverse; `Runtime.run` runs the loops inside it.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from functools import partial
 
 import structlog
@@ -15,11 +23,13 @@ from dispatcher.adapters.log_reader import LogReader
 from dispatcher.adapters.mqtt_publisher import MqttPublisher
 from dispatcher.adapters.records import route_events, route_ledger
 from dispatcher.adapters.vens import PostgresVenDirectory
+from dispatcher.channels import declare
 from dispatcher.domain.retry import RetryPolicy
 from dispatcher.service import metrics
 from dispatcher.service.dispatcher import Dispatcher
 from dispatcher.settings import Settings
-from dr_runtime.kafka import make_consumer, make_producer
+from dr_runtime.brokers import kafka_broker
+from dr_runtime.kafka import make_consumer
 from dr_runtime.topics_admin import ensure_platform_topics
 
 log = structlog.get_logger()
@@ -36,11 +46,15 @@ class Runtime:
     def __init__(self, settings: Settings) -> None:
         self.settings = s = settings
         topics = s.topics
-        self.facts = KafkaFactLog(make_producer(s, max_request_size=MAX_RECORD_BYTES), s)
+        self.broker = broker = kafka_broker(
+            s, client_id=f"dispatcher-{s.dispatcher_instance_id}", max_request_size=MAX_RECORD_BYTES
+        )
+        channels = declare(broker, s)
+        self.facts = KafkaFactLog(channels.appends, lambda: broker.config.admin_client, s)
         self.publisher = MqttPublisher(
             s, f"dispatcher-{s.dispatcher_instance_id}", window=s.mqtt_max_inflight
         )
-        self.vens = PostgresVenDirectory(s.database_url, s.dispatcher_online_missed_intervals)
+        self.vens = PostgresVenDirectory(s.database_url, s.ven_online_missed_intervals)
         policy = RetryPolicy(
             s.dispatcher_ack_timeout_s,
             s.dispatcher_max_attempts,
@@ -57,17 +71,21 @@ class Runtime:
             prepare_lead_s=s.dispatcher_prepare_lead_s,
         )
         self.events_log = LogReader(
-            make_consumer(s, group_id=None, fetch_max_wait_ms=100),
+            channels.events_log,
             [topics.dr_events],
             partial(route_events, d),
             "events",
         )
         self.ledger_log = LogReader(
-            make_consumer(s, group_id=None, fetch_max_wait_ms=100),
+            channels.ledger_log,
             [topics.dr_commands, topics.ven_acks],
             partial(route_ledger, d, topics.ven_acks),
             "ledger",
         )
+        # Raw aiokafka, not FastStream subscribers: FastStream subscribes before it starts a
+        # consumer, so broker.start() waits for each group join in turn (~1 s each) before
+        # any log reader runs, and a replica joining a running group took over its events
+        # seconds late (test_two_replicas_dispatch_every_event_once failed on it).
         self.events_lease = PartitionLease(
             make_consumer(s, group_id=s.dispatcher_group_id),
             topics.dr_events,
@@ -115,24 +133,26 @@ class Runtime:
         await self.wait_ready()
         log.info("dispatcher.ready", instance=self.settings.dispatcher_instance_id)
 
+    @contextlib.asynccontextmanager
+    async def lifespan(self) -> AsyncIterator[None]:
+        """Connect MQTT, Postgres, the broker, then the leases; on exit stop the leases first
+        (their revoke callbacks let running sends finish, through everything else)."""
+        await ensure_platform_topics(self.settings)
+        async with contextlib.AsyncExitStack() as stack:
+            for part in (self.publisher, self.vens):
+                await part.start()
+                stack.push_async_callback(_quietly, part.stop)
+            await self.broker.start()
+            stack.push_async_callback(_quietly, self.broker.stop)
+            for lease in (self.events_lease, self.direct_lease):
+                await lease.start()
+                stack.push_async_callback(_quietly, lease.stop)
+            log.info("dispatcher.started", instance=self.settings.dispatcher_instance_id)
+            yield
+
     async def run(self) -> None:
         """Connect everything, run until cancelled, then disconnect in reverse order."""
-        parts = (
-            self.facts,
-            self.publisher,
-            self.vens,
-            self.events_log,
-            self.ledger_log,
-            self.events_lease,
-            self.direct_lease,
-        )
-        started = []
-        try:
-            await ensure_platform_topics(self.settings)
-            for part in parts:
-                await part.start()
-                started.append(part)
-            log.info("dispatcher.started", instance=self.settings.dispatcher_instance_id)
+        async with self.lifespan():
             await asyncio.gather(
                 *(
                     p.run()
@@ -146,10 +166,12 @@ class Runtime:
                 ),
                 self._announce_ready(),
             )
-        finally:
-            for part in reversed(started):
-                with contextlib.suppress(Exception):
-                    await part.stop()
+
+
+async def _quietly(stop: Callable[[], Awaitable[None]]) -> None:
+    """Shutting down: a client that fails to close must not keep the others open."""
+    with contextlib.suppress(Exception):
+        await stop()
 
 
 @contextlib.asynccontextmanager

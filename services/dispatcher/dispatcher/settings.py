@@ -7,14 +7,14 @@ import socket
 
 from pydantic import Field
 
-from dr_runtime.settings import KafkaSettings, MqttSettings, PostgresSettings, ServiceSettings
+from dr_runtime.settings import FleetSettings, KafkaSettings, MqttSettings, PostgresSettings, ServiceSettings
 
 
 def _default_instance() -> str:
     return f"{socket.gethostname()}-{os.getpid()}"
 
 
-class Settings(ServiceSettings, KafkaSettings, MqttSettings, PostgresSettings):
+class Settings(ServiceSettings, KafkaSettings, MqttSettings, PostgresSettings, FleetSettings):
     dispatcher_group_id: str = Field(default="dispatcher", description="group owning dr.events partitions")
     dispatcher_direct_group_id: str = Field(
         default="dispatcher-direct", description="group owning dr.commands partitions (direct commands)"
@@ -26,9 +26,6 @@ class Settings(ServiceSettings, KafkaSettings, MqttSettings, PostgresSettings):
     dispatcher_max_attempts: int = Field(default=3, ge=1, description="sends per command, re-sends included")
     dispatcher_backoff: float = Field(default=2.0, ge=1, description="ack wait multiplier per attempt")
     dispatcher_max_ack_wait_s: float = Field(default=60.0, gt=0, description="cap of the ack wait")
-    dispatcher_online_missed_intervals: float = Field(
-        default=3.0, gt=0, description="a VEN is online while its last reading is this many intervals old"
-    )
     dispatcher_revoke_grace_s: float = Field(
         default=5.0, ge=0, description="on a rebalance, wait this long for running work"
     )

@@ -23,7 +23,7 @@ async def _bridge(settings: Settings, stop: asyncio.Event) -> None:
 async def _projector(settings: Settings, stop: asyncio.Event) -> None:
     await ensure_platform_topics(settings)
     async with bootstrap.projection_store(settings) as store:
-        await bootstrap.build_projector(settings, store, stop).run()
+        await bootstrap.project(settings, store, stop)
 
 
 async def _rebuild(settings: Settings, stop: asyncio.Event) -> None:

@@ -8,7 +8,9 @@ BRIDGE_MESSAGES = Counter("ingest_bridge_messages_total", "MQTT messages forward
 REJECTED = Counter("ingest_rejected_total", "MQTT payloads refused, sent to ingest.rejected", ["code"])
 PROJECTED = Counter("ingest_projected_facts_total", "Facts applied to Postgres", ["topic"])
 UNREADABLE = Counter(
-    "ingest_unreadable_facts_total", "Kafka records the projector could not decode", ["topic"]
+    "ingest_unreadable_facts_total",
+    "Kafka records that are no fact the projector knows, dead-lettered to ingest.rejected",
+    ["topic", "code"],
 )
 POISON = Counter("ingest_poison_facts_total", "Facts skipped because Postgres refused them alone", ["topic"])
 #: What the container healthcheck reads: the worker is connected and doing its job.

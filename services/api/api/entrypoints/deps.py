@@ -59,7 +59,10 @@ async def _page(
 PageDep = Annotated[Page, Depends(_page)]
 
 Start = Annotated[IsoDatetime | None, Query(description="ISO 8601 with zone; inclusive")]
-End = Annotated[IsoDatetime | None, Query(description="ISO 8601 with zone; exclusive")]
+End = Annotated[
+    IsoDatetime | None,
+    Query(description="ISO 8601 with zone; exclusive; must be after `start` (else 422)"),
+]
 
 
 def window(start: datetime | None, end: datetime | None, default_span: timedelta) -> Window:

@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException
 
 from api.domain.errors import Conflict, Invalid, NotFound, Problem
 from api.entrypoints.metrics import ApiMetrics
+from api.entrypoints.openapi import documented_methods
 from api.ports import Unavailable
 
 log = structlog.get_logger(__name__)
@@ -91,12 +92,15 @@ def install(app: FastAPI, metrics: ApiMetrics) -> None:
         return _detail(metrics, 409, "conflict", str(exc))
 
     @app.exception_handler(HTTPException)
-    async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
         if exc.status_code == 400 and exc.detail == _UNPARSABLE:
             return _problems_response(metrics, [Problem("body", "is not UTF-8 JSON", "json_invalid")])
-        return _detail(
-            metrics, exc.status_code, f"http_{exc.status_code}", str(exc.detail), **(exc.headers or {})
-        )
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405 and (methods := documented_methods(request.app, request.scope["path"])):
+            # Starlette names the methods of the first route on the path only; reads and
+            # writes of one path are separate routes here.
+            headers["Allow"] = ", ".join(methods)
+        return _detail(metrics, exc.status_code, f"http_{exc.status_code}", str(exc.detail), **headers)
 
     async def unavailable(_: Request, exc: Exception) -> JSONResponse:
         log.warning("backend.unavailable", error=repr(exc))

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from api.domain.errors import NotFound
 from api.domain.events import EventStatus, NewEvent
+from api.domain.limits import MAX_DURATION
 from api.entrypoints.auth import require_read_token, require_write_token
 from api.entrypoints.deps import (
     End,
@@ -35,9 +36,18 @@ writes = APIRouter(prefix="/api/events", tags=["events"], dependencies=[Depends(
 _HISTORY_SPAN = timedelta(days=30)
 
 
-@writes.post("", status_code=201, responses=ERROR_RESPONSES)
+#: The rules of a create that JSON Schema cannot state (they relate fields, or the clock).
+_CREATE_RULES = (
+    "Schedule an event, or start it now with `status: active`. Answers once Kafka has it.\n\n"
+    "Also refused with 422: an `endTime` not in the future, not after `startTime`, or more "
+    f"than {MAX_DURATION.days} days after it; a `scheduled` startTime in the past (beyond a "
+    "few minutes of clock skew); a VEN in `venIds` that is not registered."
+)
+
+
+@writes.post("", status_code=201, responses=ERROR_RESPONSES, description=_CREATE_RULES)
 async def create_event(body: NewEvent, svc: ServicesDep, response: Response) -> EventOut:
-    """Schedule an event, or start it now with `status: active`. Answers once Kafka has it."""
+    """Schedule an event (see `_CREATE_RULES` for what the schema cannot say)."""
     written = await svc.writer.create_event(body)
     behind_header(response, written, svc.metrics)
     fact = written.payload

@@ -1,6 +1,10 @@
 """Read whole topics from the beginning, without a consumer group, and know when caught up.
 
 Every replica folds every record (see service.dispatcher), so there is nothing to commit.
+The consumer is a FastStream subscriber without a handler and without a group
+(dispatcher.channels): FastStream builds, starts and stops it, and aiokafka assigns it
+every partition. This class polls it itself, because FastStream's batch loop never
+reports an empty poll (it sleeps instead), and `sync` is defined by one.
 "Caught up" = every partition has a high watermark from a fetch and our position reached
 it; `sync()` additionally waits for an empty poll that began after the call, so that facts
 appended before a rebalance are folded before the new owner decides anything.
@@ -10,9 +14,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from typing import Any
 
 import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from faststream.kafka.subscriber.usecase import LogicSubscriber
+
+from dispatcher.adapters.consumers import started_consumer
 
 log = structlog.get_logger()
 
@@ -20,12 +28,17 @@ Handler = Callable[[list[ConsumerRecord[bytes, bytes]]], None]
 
 
 class LogReader:
-    """A group-less consumer over `topics`, feeding each fetched batch to `handler`."""
+    """A group-less subscriber over `topics`, feeding each fetched batch to `handler`."""
 
     def __init__(
-        self, consumer: AIOKafkaConsumer, topics: list[str], handler: Handler, name: str, poll_ms: int = 200
+        self,
+        subscriber: LogicSubscriber[Any],
+        topics: list[str],
+        handler: Handler,
+        name: str,
+        poll_ms: int = 200,
     ) -> None:
-        self.consumer, self.topics, self.handler = consumer, topics, handler
+        self.subscriber, self.topics, self.handler = subscriber, topics, handler
         self.name, self.poll_ms = name, poll_ms
         self.caught_up_once = asyncio.Event()
         self._polls = 0
@@ -33,12 +46,9 @@ class LogReader:
         self._caught_up_poll = -1
         self._progress = asyncio.Condition()
 
-    async def start(self) -> None:
-        await self.consumer.start()
-        self.consumer.subscribe(self.topics)
-
-    async def stop(self) -> None:
-        await self.consumer.stop()
+    @property
+    def consumer(self) -> AIOKafkaConsumer:
+        return started_consumer(self.subscriber)
 
     async def run(self) -> None:
         """Poll forever; hand every batch (in partition order) to the handler."""

@@ -5,7 +5,7 @@ task and scans every pending call (O(n) per publish): ~3.5k publishes/s on the 2
 machine; paho driven from the loop reached ~7k/s, still most of a core for a 10k fan-out
 (it builds MQTT v5 property objects and a threading.Condition per message). Publishing
 is the dispatcher's hot path, and it needs only PUBLISH and PUBACK: those are written
-here on an asyncio stream (mqtt_wire), at a few microseconds per message. aiomqtt stays
+here on an asyncio stream (dr_runtime.mqtt_wire), at a few microseconds per message. aiomqtt stays
 the client everywhere else. No TLS (MQTT_URL is mqtt://host:port, as in dr_runtime).
 """
 
@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 import structlog
 
-from dispatcher.adapters import mqtt_wire as wire
+from dr_runtime import mqtt_wire as wire
 from dr_runtime.mqtt import broker_address
 from dr_runtime.settings import MqttSettings
 
@@ -111,9 +111,8 @@ class MqttPublisher:
             reader, writer = await asyncio.open_connection(self.host, self.port)
             writer.write(wire.connect(self.client_id, self.keepalive_s, self.username, self.password))
             header = await reader.readexactly(4)
-        if header[0] != wire.CONNACK or header[3] != 0:
+        if (reason := wire.connack_refusal(header)) is not None:
             writer.close()
-            reason = wire.CONNACK_ERRORS.get(header[3], f"CONNACK {header.hex()}")
             raise MqttError(f"MQTT broker {self.host}:{self.port} refused the connection: {reason}")
         log.info("mqtt.connected", host=self.host, port=self.port, client_id=self.client_id)
         return reader, writer

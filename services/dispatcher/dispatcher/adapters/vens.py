@@ -7,8 +7,10 @@ from collections.abc import Sequence
 from psycopg_pool import AsyncConnectionPool
 
 from dispatcher.domain.allocation import Candidate
+from dr_contracts.rules import ONLINE_MISSED_INTERVALS
 
-#: Online = a reading within `missed` report intervals (CONTRACT.md: offline after 3 missed).
+#: Online = a reading within `missed_intervals` report intervals (the shared setting
+#: VEN_ONLINE_MISSED_INTERVALS, which the API's read model applies too).
 _ONLINE = """
 SELECT ven_id, shed_availability_kw FROM vens
 WHERE deleted_at IS NULL AND last_seen >= now() - make_interval(secs => %s * report_interval_s)
@@ -22,7 +24,7 @@ SELECT ven_id, shed_availability_kw FROM vens WHERE deleted_at IS NULL AND ven_i
 class PostgresVenDirectory:
     """Reads `vens`: targeted VENs whatever their status, else every online VEN."""
 
-    def __init__(self, dsn: str, missed_intervals: float = 3.0) -> None:
+    def __init__(self, dsn: str, missed_intervals: float = ONLINE_MISSED_INTERVALS) -> None:
         self.pool = AsyncConnectionPool(dsn, min_size=1, max_size=2, open=False)
         self.missed_intervals = missed_intervals
 

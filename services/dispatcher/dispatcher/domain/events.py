@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Literal
 
 from dr_contracts.facts import (
     EventActivated,
@@ -21,8 +20,7 @@ from dr_contracts.facts import (
     EventStopRequested,
     FactPayload,
 )
-
-Status = Literal["scheduled", "active", "completed", "stopped", "cancelled"]
+from dr_contracts.rules import EventStatus, event_status
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,12 +39,14 @@ class EventState:
         return self.created.eventId
 
     @property
-    def status(self) -> Status:
-        if self.completion is not None:
-            return self.completion.outcome
-        if self.activation is not None:
-            return "active"
-        return "cancelled" if self.cancelled else "scheduled"
+    def status(self) -> EventStatus:
+        """As the projection shows it: `stopped` once an end is asked for after activation."""
+        return event_status(
+            outcome=None if self.completion is None else self.completion.outcome,
+            activated=self.activation is not None,
+            cancelled=self.cancelled,
+            end_requested=self.end_requested,
+        )
 
     @property
     def end_requested(self) -> bool:

@@ -49,7 +49,7 @@ PROJECTION_TABLES = (
 
 @dataclass(frozen=True)
 class Record:
-    """One consumed Kafka record; `fact` is None when it could not be decoded (skipped)."""
+    """One consumed Kafka record; `fact` is None for a skipped one (poison: only its offset moves)."""
 
     tp: Tp
     offset: int

@@ -6,12 +6,14 @@ cancel that the dispatcher had not yet seen when it activated: commands went out
 first EventCompleted ends the event, and a cancel after activation is an early stop
 (the dispatcher restores the VENs and appends EventCompleted "stopped"). Only a cancel
 before activation ends the event as `cancelled`. Facts after the end change nothing.
+The status itself comes from the rule both folds share, dr_contracts.rules.event_status.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from dr_contracts.facts import (
     Allocation,
@@ -22,6 +24,7 @@ from dr_contracts.facts import (
     EventStopRequested,
     FactPayload,
 )
+from dr_contracts.rules import EventStatus, event_status
 
 
 @dataclass(frozen=True)
@@ -29,7 +32,7 @@ class EventState:
     """One row of `events` (without the ack aggregates, which come from ven_commands)."""
 
     event_id: str
-    status: str
+    status: EventStatus
     start_time: datetime
     end_time: datetime
     requested_reduction_kw: float
@@ -58,13 +61,29 @@ def evolve(state: EventState | None, fact: FactPayload, at: datetime) -> EventSt
     if isinstance(fact, EventActivated):
         return _activated(state, fact, at)
     if isinstance(fact, EventCompleted):
-        return replace(state, status=fact.outcome, ended_at=fact.completedAt, updated_at=at)
+        return _moved(state, at, outcome=fact.outcome, ended_at=fact.completedAt)
     if isinstance(fact, EventCancelled):
         if state.activated_at is not None:
             return _end_requested(state, at)  # commands are out: an early stop, not a cancel
         if state.status != "cancelled":
-            return replace(state, status="cancelled", ended_at=at, updated_at=at)
+            return _moved(state, at, ended_at=at)
     return state
+
+
+def _moved(state: EventState, at: datetime, outcome: EventStatus | None = None, **changes: Any) -> EventState:
+    """`state` with `changes` applied at `at`, its status from the shared rule.
+
+    Before an EventCompleted only a cancel before activation sets `ended_at`, and a cancel
+    after it (or raced past by the activation) is recorded as the stop request.
+    """
+    moved = replace(state, updated_at=at, **changes)
+    status = event_status(
+        outcome=outcome,
+        activated=moved.activated_at is not None,
+        cancelled=moved.ended_at is not None,
+        end_requested=moved.stop_requested_at is not None,
+    )
+    return replace(moved, status=status)
 
 
 def _completed(state: EventState) -> bool:
@@ -74,8 +93,7 @@ def _completed(state: EventState) -> bool:
 
 def _end_requested(state: EventState, at: datetime) -> EventState:
     """Stop (or cancel after activation): an active event shows `stopped` until it completes."""
-    status = "stopped" if state.status == "active" else state.status
-    return replace(state, status=status, stop_requested_at=state.stop_requested_at or at, updated_at=at)
+    return _moved(state, at, stop_requested_at=state.stop_requested_at or at)
 
 
 def _created(fact: EventCreated, at: datetime) -> EventState:
@@ -102,17 +120,15 @@ def _activated(state: EventState, fact: EventActivated, at: datetime) -> EventSt
     if state.activated_at is not None:
         return state
     cancelled_at = state.ended_at if state.status == "cancelled" else None
-    stop_requested_at = state.stop_requested_at or cancelled_at
-    return replace(
+    return _moved(
         state,
-        status="active" if stop_requested_at is None else "stopped",
+        at,
         activated_at=fact.activatedAt,
-        stop_requested_at=stop_requested_at,
+        stop_requested_at=state.stop_requested_at or cancelled_at,
         ended_at=None,
         allocated_kw=sum(a.shedKw for a in fact.allocations),
         unallocated_kw=fact.unallocatedKw,
         ven_count=len(fact.allocations),
-        updated_at=at,
     )
 
 

@@ -4,7 +4,8 @@ TelemetryReported is nine facts in ten, and the bridge validated it (with dr_con
 before producing it; re-validating each one with pydantic was the projector's largest
 cost. This reads the fact's canonical JSON form (`Telemetry.model_dump(mode="json")`
 inside the envelope) with plain dict access; anything missing or of the wrong type
-raises, and the projector counts the record as unreadable instead of guessing.
+raises instead of guessing, and the projector asks the fact model (service/projector.py):
+content it refuses is dead-lettered, content it accepts means a bug here, which stops it.
 """
 
 from __future__ import annotations

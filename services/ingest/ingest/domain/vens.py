@@ -1,6 +1,6 @@
 """A VEN's projected row: registration as a fold over ven.registry, metrics from telemetry.
 
-Policies (see README):
+Policies (docs/ingest.md):
 * a VEN first seen in telemetry is registered automatically (source `telemetry`, name = venId);
 * a deleted VEN stays deleted when telemetry keeps arriving (its readings are still stored
   and its metrics kept current, but only a new VenRegistered brings it back);
