@@ -10,7 +10,8 @@ API_PORT ?= 8000
 MQTT_PORT ?= 1883
 PYTEST_ARGS ?=
 
-.PHONY: setup system-packages test-tools test unit integration e2e run bench lint fmt infra clean
+.PHONY: setup system-packages test-tools test unit integration e2e run bench mutate docs lint fmt infra clean
+.PHONY: images docker-stop test-containers compose-check
 
 setup: $(STAMP) system-packages
 
@@ -37,14 +38,15 @@ system-packages:
 	@test -x "$${DR_PG_BINDIR:-/nonexistent}/initdb" || test -x "$$(pg_config --bindir 2>/dev/null)/initdb" \
 	  || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || $(call apt_install,postgresql)
 
-# Compose's own schema check of deploy/compose.yaml (tests/unit/test_compose.py); no engine needed.
+# Compose's own schema check of deploy/compose.yaml (tests/unit/test_compose.py; no engine
+# needed) is part of every green run: installed as root, else named and the run stops.
 test-tools:
-	@command -v docker-compose >/dev/null || [ "$$(id -u)" != 0 ] || $(call apt_install,docker-compose)
+	@command -v docker-compose >/dev/null || $(call apt_install,docker-compose)
 
 test: setup test-tools
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-unit: setup
+unit: setup test-tools
 	$(PY) -m pytest -m unit $(PYTEST_ARGS)
 
 integration: setup
@@ -62,6 +64,40 @@ infra: setup
 bench: setup
 	$(PY) -m bench
 
+# Containers (docs/operations.md): local images built with nothing pulled, a private dockerd
+# started (as root) when no engine answers; `make docker-stop` stops that dockerd.
+DOCKER_ENV = $(if $(DOCKER_HOST),,DOCKER_HOST="$$($(PY) -m dr_infra.images docker-host)")
+images: setup
+	$(PY) -m dr_infra.images build
+
+docker-stop: setup
+	$(PY) -m dr_infra.images stop
+
+# The integration layer with every broker and database started by testcontainers from those images.
+test-containers: images
+	$(DOCKER_ENV) DR_TEST_INFRA=containers $(PY) -m pytest -m integration $(PYTEST_ARGS) \
+	  tests/integration/api tests/integration/dispatcher tests/integration/ingest tests/integration/ven_sim
+
+# The compose stack scaled out, with containers killed mid-event (dr_infra.compose_check).
+compose-check: images
+	$(DOCKER_ENV) $(PY) -m dr_infra.compose_check
+
+# Mutation testing of the domain and SQL rules (docs/mutation.md); MODULES="api.domain ..." for a subset.
+MODULES ?=
+mutate: setup
+	$(PY) -m tests.mutation $(MODULES)
+
+# docs/asyncapi.yaml regenerated from the code (dr_infra.asyncapi), and a static offline page with the
+# AsyncAPI viewer: docs/site/index.html (open the printed file:// path; no server, no CDN). The viewer
+# bundle comes from npm once, pinned by docs/viewer/package-lock.json.
+VIEWER := docs/viewer/node_modules/@asyncapi/react-component
+docs: $(STAMP) $(VIEWER)
+	$(PY) -m dr_infra asyncapi --site docs/site
+
+$(VIEWER): docs/viewer/package-lock.json
+	cd docs/viewer && npm ci --no-audit --no-fund
+	@touch $@
+
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -72,4 +108,4 @@ fmt: setup
 	$(VENV)/bin/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) .run .bench .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .run .bench .mutmut .pytest_cache .mypy_cache .ruff_cache

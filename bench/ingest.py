@@ -2,7 +2,7 @@
 
 On a fresh local stack (Tansu, Mosquitto, PostgreSQL) the bench starts the bridge
 (1, then 2 replicas) and one projector as their own processes (`python -m ingest ...`),
-then simulated VENs publish CONTRACT.md telemetry (6 loads, QoS 1) on `volttron/metering`
+then simulated VENs publish docs/contract.md telemetry (6 loads, QoS 1) on `volttron/metering`
 at a fixed offered rate. Each reading carries its publish time (`sentAt`, kept in the
 row's extras); the row's `ingested_at` is stamped by Postgres. Reported per run:
 - rows_per_s: readings stored / (last row stored - first reading sent);
@@ -25,11 +25,6 @@ import asyncio
 import contextlib
 import json
 import os
-import signal
-import struct
-import subprocess
-import sys
-import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -43,90 +38,60 @@ from bench.results import INGEST_SERIES, merge_results, print_table
 from dr_contracts.topics import MqttTopics
 from dr_infra import LocalStack, ensure_topics, topic_partitions
 from dr_infra.postgres import create_database
+from dr_infra.process import cpu_seconds
+from dr_infra.services import ServiceProcess, log_probe
+from dr_runtime import mqtt_wire
 from dr_runtime.mqtt import broker_address
+from tests import samples
 
 REPORT_INTERVAL_S = 5
-LOADS = [
-    ("hvac1", "HVAC", "hvac", 3.5),
-    ("ev1", "EV Charger", "ev", 7.2),
-    ("wh1", "Water Heater", "water_heater", 4.5),
-    ("pool1", "Pool Pump", "pool_pump", 1.5),
-    ("dryer1", "Dryer", "dryer", 5.0),
-    ("pv1", "Solar", "pv", 6.0),
+#: The six loads of every reading (a generating one last).
+READING_LOADS = [
+    {
+        "loadId": lid,
+        "name": name,
+        "type": kind,
+        "capacityKw": cap,
+        "currentPowerKw": -2.1 if kind == "pv" else round(cap * 0.3, 3),
+        "shedCapabilityKw": 0.0 if kind == "pv" else round(cap * 0.25, 3),
+        "enabled": True,
+        "priority": i + 1,
+    }
+    for i, (lid, name, kind, cap) in enumerate(
+        [
+            ("hvac1", "HVAC", "hvac", 3.5),
+            ("ev1", "EV Charger", "ev", 7.2),
+            ("wh1", "Water Heater", "water_heater", 4.5),
+            ("pool1", "Pool Pump", "pool_pump", 1.5),
+            ("dryer1", "Dryer", "dryer", 5.0),
+            ("pv1", "Solar", "pv", 6.0),
+        ]
+    )
 ]
 MAX_IN_FLIGHT = 20_000
 DRAIN_STALL_S = 30.0
 WINDOW_S = 0.5
+LOGS = Path(".bench/logs")
 
 
 # -- the load generator ---------------------------------------------------------------------
 
 
 def reading(ven: int, ts: int, sent_at: float) -> bytes:
-    """One CONTRACT.md telemetry payload (canonical and legacy keys, 6 loads)."""
-    loads = [
-        {
-            "loadId": lid,
-            "name": name,
-            "type": kind,
-            "capacityKw": cap,
-            "currentPowerKw": -2.1 if kind == "pv" else round(cap * 0.3, 3),
-            "shedCapabilityKw": 0.0 if kind == "pv" else round(cap * 0.25, 3),
-            "enabled": True,
-            "priority": i + 1,
-        }
-        for i, (lid, name, kind, cap) in enumerate(LOADS)
-    ]
+    """One docs/contract.md telemetry payload (canonical and legacy keys, 6 loads)."""
     used = 2.73 + (ven % 7) * 0.1
     return orjson.dumps(
-        {
-            "schemaVersion": "1.0",
-            "venId": f"ven-{ven:06d}",
-            "timestamp": ts,
-            "usedPowerKw": used,
-            "shedPowerKw": 0.62,
-            "requestedReductionKw": 1.0,
-            "eventId": None,
-            "baselinePowerKw": 3.35,
-            "batterySoc": 0.54,
-            "panelAmperageRating": 200,
-            "panelVoltage": 240,
-            "panelMaxKw": 48.0,
-            "currentAmps": 34.2,
-            "panelUtilizationPercent": 17.1,
-            "loads": loads,
-            "power_kw": used,
-            "shed_kw": 0.62,
-            "base_power_kw": 3.35,
-            "ts": ts,
-            "active_event": None,
-            "sentAt": sent_at,
-        }
+        samples.telemetry(
+            f"ven-{ven:06d}",
+            ts,
+            usedPowerKw=used,
+            power_kw=used,
+            eventId=None,
+            active_event=None,
+            loads=READING_LOADS,
+            sentAt=sent_at,
+        )
     )
-
-
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte, n = n % 128, n // 128
-        out.append(byte | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
-
-
-def _string(s: str) -> bytes:
-    b = s.encode()
-    return struct.pack("!H", len(b)) + b
-
-
-def connect_packet(client_id: str) -> bytes:
-    body = _string("MQTT") + bytes([4, 0x02]) + struct.pack("!H", 60) + _string(client_id)
-    return b"\x10" + _varint(len(body)) + body
-
-
-def publish_packet(topic: bytes, pid: int, payload: bytes) -> bytes:
-    body = struct.pack("!H", len(topic)) + topic + struct.pack("!H", pid) + payload
-    return b"\x32" + _varint(len(body)) + body
 
 
 @dataclass
@@ -141,10 +106,10 @@ async def publish(url: str, topic: str, rate: float, seconds: float, vens: int) 
     """Publish `rate` readings/s for `seconds`, QoS 1; count the broker's PUBACKs."""
     host, port = broker_address(url)
     reader, writer = await asyncio.open_connection(host, port)
-    writer.write(connect_packet(f"bench-pub-{uuid.uuid4().hex[:8]}"))
+    writer.write(mqtt_wire.connect(f"bench-pub-{uuid.uuid4().hex[:8]}", 60, None, None))
     await writer.drain()
-    if (await reader.readexactly(4))[3] != 0:
-        raise RuntimeError("MQTT broker refused the load generator")
+    if (refusal := mqtt_wire.connack_refusal(await reader.readexactly(4))) is not None:
+        raise RuntimeError(f"MQTT broker refused the load generator: {refusal}")
     load = Load(total=int(rate * seconds))
     acks = asyncio.create_task(_count_acks(reader, load))
     topic_b, base_ts = topic.encode(), 1_760_000_000
@@ -157,7 +122,7 @@ async def publish(url: str, topic: str, rate: float, seconds: float, vens: int) 
         chunk = []
         for i in range(load.sent, due):
             ts = base_ts + (i // vens) * REPORT_INTERVAL_S
-            chunk.append(publish_packet(topic_b, i % 65535 + 1, reading(i % vens, ts, now)))
+            chunk.append(mqtt_wire.publish_qos1(topic_b, i % 65535 + 1, reading(i % vens, ts, now)))
         load.sent = due
         writer.write(b"".join(chunk))
         await writer.drain()
@@ -170,80 +135,30 @@ async def publish(url: str, topic: str, rate: float, seconds: float, vens: int) 
 
 
 async def _count_acks(reader: asyncio.StreamReader, load: Load) -> None:
-    while True:
-        header = await reader.readexactly(2)
-        body = await reader.readexactly(header[1])
-        if header[0] >> 4 == 4:  # PUBACK
-            load.acked += 1
-            if load.acked == load.total:
-                load.all_acked.set()
-        del body
+    buffer = bytearray()
+    while data := await reader.read(65536):
+        buffer += data
+        load.acked += sum(kind == mqtt_wire.PUBACK for kind, _ in mqtt_wire.split_packets(buffer))
+        if load.acked >= load.total:
+            load.all_acked.set()
 
 
 # -- the services under test ----------------------------------------------------------------
 
 
-class Service:
-    """`python -m ingest <command>` as a child process; `ready` once it logged `event`."""
-
-    def __init__(self, command: str, env: dict[str, str], ready_event: str) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "ingest", command],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        self.ready = threading.Event()
-        self.tail: list[bytes] = []
-        threading.Thread(target=self._watch, args=(ready_event.encode(),), daemon=True).start()
-
-    def _watch(self, event: bytes) -> None:
-        assert self.proc.stderr is not None
-        for line in self.proc.stderr:
-            self.tail = [*self.tail[-20:], line]
-            if event in line:
-                self.ready.set()
-
-    def cpu_s(self) -> float:
-        return cpu_s(self.proc.pid)
-
-    def stop(self) -> None:
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-
-
-def cpu_s(pid: int | None, children: bool = False) -> float:
-    """User + system CPU seconds of a process (and of its live children) so far (Linux /proc)."""
-    if pid is None:
-        return 0.0
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-        kids = Path(f"/proc/{pid}/task/{pid}/children").read_text().split() if children else []
-    except OSError:
-        return 0.0
-    return own + sum(cpu_s(int(k)) for k in kids)
-
-
 def stack_cpu(stack: LocalStack) -> dict[str, float]:
     """CPU seconds used so far by each broker (Postgres: the server and its backends)."""
     return {
-        "kafka": cpu_s(stack.kafka.pid if stack.kafka else None),
-        "mqtt": cpu_s(stack.mqtt.pid if stack.mqtt else None),
-        "postgres": cpu_s(stack.postgres.pid if stack.postgres else None, children=True),
+        "kafka": cpu_seconds(stack.kafka.pid if stack.kafka else None),
+        "mqtt": cpu_seconds(stack.mqtt.pid if stack.mqtt else None),
+        "postgres": cpu_seconds(stack.postgres.pid if stack.postgres else None, with_descendants=True),
     }
 
 
-def wait_ready(services: list[Service], timeout: float = 60) -> None:
-    deadline = time.time() + timeout
-    for s in services:
-        if not s.ready.wait(max(0.0, deadline - time.time())):
-            tail = b"".join(s.tail).decode(errors="replace")
-            raise RuntimeError(f"{s.proc.args!r} not ready:\n{tail}")
+def service(name: str, command: str, env: dict[str, str], ready_event: str) -> ServiceProcess:
+    """`python -m ingest <command>`, started once it logged `ready_event` (log in LOGS)."""
+    process = ServiceProcess(name, ["ingest", command], env, probe=log_probe(ready_event), log_dir=LOGS)
+    return process.start()
 
 
 # -- one run --------------------------------------------------------------------------------
@@ -323,14 +238,15 @@ def run(
             "LOG_JSON": "true",
         }
     )
-    projector = Service("projector", env, "projection.assigned")
-    bridges = [
-        Service("bridge", env | {"BRIDGE_CLIENT_ID": f"bench-{ns}-{i}"}, "bridge.subscribed")
-        for i in range(replicas)
-    ]
-    services = [projector, *bridges]
+    services: list[ServiceProcess] = []
     try:
-        wait_ready(services)
+        projector = service("ingest-projector", "projector", env, '"projection.assigned"')
+        services.append(projector)
+        bridges = []
+        for i in range(replicas):
+            bridge_env = env | {"BRIDGE_CLIENT_ID": f"bench-{ns}-{i}"}
+            bridges.append(service(f"ingest-bridge{i}", "bridge", bridge_env, '"bridge.subscribed"'))
+            services.append(bridges[-1])
         vens = int(rate * REPORT_INTERVAL_S)
         topic = MqttTopics(f"{ns}/").metering
         brokers_before = stack_cpu(stack)
@@ -340,8 +256,8 @@ def run(
         with psycopg.connect(dsn, autocommit=True) as conn:
             count, first_sent, last_row, (p50, p99) = conn.execute(_STATS).fetchone()  # type: ignore[misc]
             series = windows(conn, first_sent) if count else {}
-        cpu = {f"bridge{i}": round(b.cpu_s(), 1) for i, b in enumerate(bridges)}
-        cpu["projector"] = round(projector.cpu_s(), 1)
+        cpu = {f"bridge{i}": round(cpu_seconds(b.pid), 1) for i, b in enumerate(bridges)}
+        cpu["projector"] = round(cpu_seconds(projector.pid), 1)
         cpu |= brokers
     finally:
         for s in services:

@@ -16,21 +16,20 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import signal
-import subprocess
-import sys
 import threading
 import time
 import urllib.request
 import uuid
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as paho
 
 from bench.results import merge_results, print_table
 from dr_infra import Mosquitto, free_port
+from dr_infra.process import cpu_seconds
+from dr_infra.services import ServiceProcess
 from dr_runtime.mqtt import broker_address
 from ven_sim.stats import quantile, window
 
@@ -45,6 +44,7 @@ QUICK_LEVELS = {"multiplexed": (2000, 5000, 10_000), "per-ven": (250, 500, 1000)
 #: Where the search starts (the issue's targets): up while passing, down while failing.
 TARGETS = {"multiplexed": 10_000, "per-ven": 1000}
 START_TIMEOUT_S = 180.0
+LOGS = Path(".bench/logs")
 
 
 @dataclass
@@ -90,24 +90,10 @@ def _get(port: int, path: str) -> Any:
         return json.loads(response.read())
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process (Linux /proc)."""
-    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _wait_status(proc: subprocess.Popen[bytes], port: int) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"simulator exited with {proc.returncode}")
-        try:
-            if _get(port, "/health")["running"]:
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise TimeoutError("simulator did not start")
+def _running(sim: ServiceProcess, timeout: float) -> None:
+    """Ready once the simulator's telemetry loop runs (its /health says so)."""
+    if not _get(sim.port, "/health")["running"]:
+        raise ConnectionError("the simulator is not running yet")
 
 
 def run_trial(url: str, mode: str, vens: int, measure_s: float) -> Trial:
@@ -124,21 +110,18 @@ def run_trial(url: str, mode: str, vens: int, measure_s: float) -> Trial:
         "--status-port": port,
         "--log-level": "WARNING",
     }
-    cmd = [sys.executable, "-m", "ven_sim", *(str(part) for flag in flags.items() for part in flag)]
-    proc = subprocess.Popen(cmd)
+    args = ["ven_sim", *(str(part) for flag in flags.items() for part in flag)]
+    sim = ServiceProcess(
+        "ven-sim", args, {}, probe=_running, port=port, startup_timeout=START_TIMEOUT_S, log_dir=LOGS
+    )
     try:
-        _wait_status(proc, port)
+        sim.start()
         time.sleep(INTERVAL_S + 1.0)  # every VEN reports once; start-up bursts settle
-        first = _snapshot(proc, port, counter)
+        first = _snapshot(sim, counter)
         time.sleep(measure_s)
-        last = _snapshot(proc, port, counter)
+        last = _snapshot(sim, counter)
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        sim.stop()
         counter.close()
     elapsed = last.at - first.at
     counts = window(last.lateness, first.lateness)
@@ -171,10 +154,10 @@ class Snapshot:
     cpu: float
 
 
-def _snapshot(proc: subprocess.Popen[bytes], port: int, counter: MeteringCounter) -> Snapshot:
+def _snapshot(sim: ServiceProcess, counter: MeteringCounter) -> Snapshot:
     """The simulator's counters at one instant of its own clock, then ours right after."""
-    t = _get(port, "/status/telemetry")
-    received, cpu = counter.count, _cpu_seconds(proc.pid)
+    t = _get(sim.port, "/status/telemetry")
+    received, cpu = counter.count, cpu_seconds(sim.pid)
     return Snapshot(t["at"], t["sent"], t["skipped"], t["lateness_counts"], received, cpu)
 
 

@@ -1,9 +1,10 @@
 """What the e2e tests ask of the platform, through its REST API (and the simulator's status).
 
-`event_running` and `event_finished` are the checks of issue 7 for one event, read through
-REST only; `check_event_lifecycle` runs both (the closed-loop tests), the fault test runs
-them with crashes in between. `Sim` reads ven-sim's HTTP status surface: the field side of
-the loop (what the VENs received, applied and published), never the platform's state.
+`event_running` and `event_finished` are the checks of docs/architecture.md (what must always
+hold) for one event, read through REST only; `check_event_lifecycle` runs both (the
+closed-loop tests), the fault test runs them with crashes in between. `Sim` reads ven-sim's
+HTTP status surface: the field side of the loop (what the VENs received, applied and
+published), never the platform's state.
 """
 
 from __future__ import annotations

@@ -21,11 +21,20 @@ from .helpers import Sim, check_event_lifecycle, event_body, online_vens, sim_ve
 pytestmark = pytest.mark.e2e
 #: Six VENs: with `--ack-shape mix` the simulator gives VEN i shape "ABC"[i % 3], two of each.
 VENS = 6
-DURATION_S = 20
+#: The API counts a VEN's shed only while it is online: its last reading *received* within 3
+#: report intervals (docs/contract.md: offline after 3 missed reports). A VEN reporting every I s
+#: through a pipeline lagging L s (bridge -> Kafka -> projector -> Postgres) shows a reading
+#: up to I + L old, so it stays online while L < 2 I. At 1 s that left 2 s of lag (exceeded on
+#: a loaded machine: the reduction read 0.0); at 5 s (the simulator's default) it tolerates 10 s.
+TELEMETRY_S = 5
+#: The reduction is visible from start + ack + one interval + L until the end: 30 s leaves 13 s
+#: to read it even at the 10 s of lag the online window tolerates.
+DURATION_S = 30
+SIM_ARGS = ["--ack-shape", "mix", "--interval", str(TELEMETRY_S)]
 
 
 async def test_event_lifecycle_through_rest_only(platform_factory, api_for, ns: str) -> None:
-    platform = platform_factory(VENS, ["--ack-shape", "mix"])
+    platform = platform_factory(VENS, SIM_ARGS)
     api = api_for(platform)
     stats = await online_vens(api, VENS)
     since = datetime.now(UTC)
@@ -55,13 +64,13 @@ def js_time(at: datetime) -> str:
 
 
 async def test_old_client_payloads_and_every_ack_shape(platform_factory, api_for, ns: str) -> None:
-    """CONTRACT.md section 5 bodies as the original clients sent them: VENs registered with
+    """docs/contract.md §5 bodies as the original clients sent them: VENs registered with
     `POST /api/vens/` {name, location, status, registrationId} before they ever report, an
     event `POST /api/events/` {startTime, endTime, requestedReductionKw, status: "active",
     venIds} (trailing slashes, "active" = start now), reads from the slashed collections;
     the VENs answer in ack shapes A, B and C (two of each)."""
     # No self-registration by the simulator: the old client's bodies below are the only ones.
-    platform = platform_factory(VENS, ["--ack-shape", "mix", "--no-register"], start_sim=False)
+    platform = platform_factory(VENS, [*SIM_ARGS, "--no-register"], start_sim=False)
     api = api_for(platform)
     ven_ids = sim_ven_ids(ns, VENS)
     names = {}

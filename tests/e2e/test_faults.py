@@ -18,7 +18,7 @@ platform:
 
 Then everything is checked through REST, plus the simulator's own status:
 
-- nothing lost: the event checks of issue 7 (helpers.event_running and event_finished).
+- nothing lost: the event checks of docs/architecture.md (helpers.event_running and event_finished).
   Every VEN acked, `vensResponding` equals the number of VENs, the reduction was delivered,
   every VEN was in the event, then restored, and the event is `completed`. Each VEN's
   telemetry is continuous: no gap longer than one interval plus the simulator's worst
@@ -180,8 +180,6 @@ async def down_while_acks_go_out(
 async def test_sigkill_each_service_and_restart_mosquitto_mid_event(
     platform_factory, api_for, infra, ns: str
 ) -> None:
-    if infra.backend != "local":
-        pytest.skip("restarts the local Mosquitto process")
     platform = platform_factory(
         VENS,
         ["--ack-shape", "mix", "--ack-delay-ms", ACK_DELAY_MS, "--interval", str(TELEMETRY_S)],
@@ -242,12 +240,15 @@ async def test_sigkill_each_service_and_restart_mosquitto_mid_event(
 
         # 5. Mosquitto: every MQTT client (VENs, bridge, dispatcher) reconnects.
         broker_down = mark("mosquitto restarting")
-        await asyncio.to_thread(infra.stack.mqtt.restart)
+        await asyncio.to_thread(infra.restart, "mqtt")
         broker_up = mark("mosquitto back")
         # The VENs publish again once their links reconnected: until then nothing to store.
         await telemetry_after(api, ven_ids, broker_up)
         outages.append((broker_down, mark("telemetry of every VEN stored again")))
-        assert now() < end_time - timedelta(seconds=2), "the crashes took longer than the event"
+        # Crashes 1-5 came before the event's end (no VEN got a restore yet), so step 6 aims
+        # at the restores in flight rather than at acks long forwarded.
+        before_end = await sim.status()
+        assert received(before_end, "restore") == 0, f"the event ended during the crashes: {before_end}"
 
         # 6. bridge, as the restores reach the VENs; restarted once their acks are out (queued
         # at the broker for its session).

@@ -12,33 +12,10 @@ from pathlib import Path
 import pytest
 
 from dr_infra.ports import free_port
+from dr_infra.process import alive, descendants
 from tests.fixtures.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
-
-
-def _children(pid: int) -> set[int]:
-    """Every live descendant of `pid` (from /proc), zombies excluded."""
-    parents: dict[int, int] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if fields[0] != "Z":
-            parents[int(stat.parent.name)] = int(fields[1])
-    found, frontier = set(), {pid}
-    while frontier:
-        frontier = {child for child, parent in parents.items() if parent in frontier} - found
-        found |= frontier
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 async def test_demo_event_completes_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
@@ -75,12 +52,12 @@ async def test_demo_event_completes_and_ctrl_c_stops_everything(tmp_path: Path) 
         text = log.read_text()
         assert "summary of evt-" in text and ": completed" in text
         assert "(100%)" in text and "VENs responding 3 of 3" in text
-        children = _children(runner.pid)
+        children = descendants(runner.pid)
         assert len(children) >= 8  # three brokers and five services
         runner.send_signal(signal.SIGINT)
         assert await asyncio.wait_for(runner.wait(), timeout=60) == 0
         await wait_for(
-            lambda: not any(_alive(pid) for pid in children),
+            lambda: not any(alive(pid) for pid in children),
             timeout=30,
             message="every process make run started has exited",
         )

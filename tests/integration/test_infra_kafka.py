@@ -21,7 +21,7 @@ from dr_runtime.topics_admin import TopicSetupError, ensure_platform_topics
 from dr_runtime.topics_admin import ensure_topics as ensure_topics_strictly
 from tests.fixtures.waiting import wait_for
 
-# Keeps group joins at ~1 s instead of 5 s (INFRA-NOTES.md).
+# Keeps group joins at ~1 s instead of 5 s (docs/infrastructure.md).
 FAST_GROUP = {"session_timeout_ms": 2000, "heartbeat_interval_ms": 500}
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from dr_infra import InfraError, LocalStack, Mosquitto, TansuBroker
-from dr_infra.process import sweep_stale_workdirs
+from dr_infra.process import alive, descendants, sweep_stale_workdirs
 from tests.fixtures.waiting import wait_for
 
 pytestmark = pytest.mark.integration
@@ -24,38 +24,8 @@ pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]
 
 
-def alive(pid: int) -> bool:
-    """True if ``pid`` runs (zombies count as gone: PID 1 may not reap orphans here)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except (FileNotFoundError, ProcessLookupError):
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
-
-
 def is_dir(path: str | Path) -> bool:
     return Path(path).is_dir()
-
-
-def descendants(root: int) -> set[int]:
-    """Pids of every live process below ``root``."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(entry.name))
-    found: set[int] = set()
-    todo = [root]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            if child not in found:
-                found.add(child)
-                todo.append(child)
-    return {pid for pid in found if alive(pid)}
 
 
 def stack_state(stack: LocalStack) -> tuple[set[int], set[Path]]:

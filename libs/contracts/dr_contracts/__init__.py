@@ -1,1 +1,1 @@
-"""Every message the platform exchanges: MQTT payloads of CONTRACT.md and Kafka facts."""
+"""Every message the platform exchanges: MQTT payloads of docs/contract.md and Kafka facts."""

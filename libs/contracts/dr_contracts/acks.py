@@ -1,4 +1,4 @@
-"""Acks (CONTRACT.md section 3): three field shapes -> one normalized `Ack`, and back."""
+"""Acks (docs/contract.md §3): three field shapes -> one normalized `Ack`, and back."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Commands (CONTRACT.md section 2): what the platform sends and how a VEN reads them.
+"""Commands (docs/contract.md §2): what the platform sends and how a VEN reads them.
 
 Builders produce the exact wire dicts (flat legacy fields AND the `data` object);
 `parse_command` reads them the way deployed firmware does, with its fallbacks.

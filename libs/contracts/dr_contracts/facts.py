@@ -1,4 +1,4 @@
-"""Kafka facts (ARCHITECTURE.md): the envelope and every fact type, in the past tense.
+"""Kafka facts (docs/architecture.md): the envelope and every fact type, in the past tense.
 
 A fact on the wire is `{factId, type, schemaVersion, occurredAt, key, payload}`.
 Each payload class names its fact `type`, the base topic it belongs to and the
@@ -263,9 +263,10 @@ def decode_fact(raw: bytes) -> Fact:
         raise Rejected("invalid_json", f"fact is not JSON: {exc}") from None
     if not isinstance(obj, dict):
         raise Rejected("not_object", "a fact must be a JSON object")
-    cls = FACT_TYPES.get(obj.get("type"))  # type: ignore[arg-type]
+    kind = obj.get("type")
+    cls = FACT_TYPES.get(kind) if isinstance(kind, str) else None  # a list or object is no type
     if cls is None:
-        raise Rejected("unknown_fact_type", f"unknown fact type {obj.get('type')!r}", "type")
+        raise Rejected("unknown_fact_type", f"unknown fact type {kind!r:.100}", "type")
     try:
         payload = cls.model_validate(obj.get("payload"), strict=False)
         return Fact.model_validate({**obj, "payload": payload}, strict=False)

@@ -1,4 +1,4 @@
-"""Telemetry readings (CONTRACT.md section 4): every legacy shape -> one `Telemetry`."""
+"""Telemetry readings (docs/contract.md §4): every legacy shape -> one `Telemetry`."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 Kafka names take an optional namespace suffix so that tests (and parallel
 environments sharing a broker) get isolated topics without changing code.
 MQTT topics take an optional root prefix for the same reason; in production
-both are empty and the names are exactly those of CONTRACT.md.
+both are empty and the names are exactly those of docs/contract.md.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ VEN_ACKS = "ven.acks"
 VEN_TELEMETRY = "ven.telemetry"
 INGEST_REJECTED = "ingest.rejected"
 
-#: Default partition counts; each can be overridden by settings (see README).
+#: Default partition counts; each can be overridden by settings (docs/configuration.md).
 DEFAULT_PARTITIONS: dict[str, int] = {
     DR_EVENTS: 4,
     VEN_REGISTRY: 4,
@@ -80,7 +80,7 @@ class KafkaTopics:
 
 @dataclass(frozen=True)
 class MqttTopics:
-    """MQTT topics of CONTRACT.md section 1, under an optional root prefix."""
+    """MQTT topics of docs/contract.md §1, under an optional root prefix."""
 
     root: str = ""
 

@@ -7,6 +7,8 @@ What every component gets from :class:`ManagedProcess`:
 * start-up that waits for *real* readiness (a protocol-level probe) with a deadline,
   and fails with :class:`~dr_infra.errors.InfraError` plus the log tail when the
   process dies or never becomes ready;
+* for callers that must not block (async tests), :meth:`~ManagedProcess.start` with
+  ``wait=False`` and :meth:`~ManagedProcess.wait_ready` later (e.g. in a worker thread);
 * no process left behind: children run in their own session (Ctrl-C in a terminal
   does not hit them before the runner stops them in order), get SIGKILL from the
   kernel if the runner itself dies (``setpriv --pdeathsig``), are stopped by an
@@ -120,12 +122,47 @@ OWNER_FILE = ".dr-infra-owner"
 _swept = False
 
 
-def _start_time(pid: int) -> str | None:
-    """The process's start time (from /proc), to tell a live owner from a reused pid."""
+def proc_stat(pid: int) -> list[str] | None:
+    """Fields of ``/proc/<pid>/stat`` after the command name (state first); None when gone."""
     try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except (OSError, IndexError):
         return None
+
+
+def alive(pid: int) -> bool:
+    """True while ``pid`` runs; zombies count as gone (PID 1 may not reap orphans here)."""
+    stat = proc_stat(pid)
+    return stat is not None and stat[0] not in ("Z", "X")
+
+
+def descendants(pid: int) -> set[int]:
+    """Every live process below ``pid`` (children, their children, ...), from /proc."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and (stat := proc_stat(int(entry.name))) is not None:
+            parents[int(entry.name)] = int(stat[1])
+    found: set[int] = set()
+    frontier = {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return {child for child in found if alive(child)}
+
+
+def cpu_seconds(pid: int | None, *, with_descendants: bool = False) -> float:
+    """User + system CPU seconds a process (and its live descendants) used so far; 0 if gone."""
+    if pid is None:
+        return 0.0
+    pids = {pid} | (descendants(pid) if with_descendants else set())
+    ticks = sum(int(stat[11]) + int(stat[12]) for stat in map(proc_stat, pids) if stat is not None)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _start_time(pid: int) -> str | None:
+    """The process's start time (from /proc), to tell a live owner from a reused pid."""
+    stat = proc_stat(pid)
+    return stat[19] if stat is not None and len(stat) > 19 else None
 
 
 def _owner_tag() -> str:
@@ -214,8 +251,18 @@ class ManagedProcess(abc.ABC):
     def running(self) -> bool:
         return self.pid is not None
 
-    def start(self) -> Self:
-        """Start the process (if not running) and wait until it answers; idempotent."""
+    @property
+    def returncode(self) -> int | None:
+        """The exit code once the process ended by itself; None while it runs or when stopped."""
+        proc = self._proc
+        return None if proc is None else proc.poll()
+
+    def start(self, *, wait: bool = True) -> Self:
+        """Start the process (if not running) and wait until it answers; idempotent.
+
+        ``wait=False`` only launches it: call :meth:`wait_ready` later, or never (a
+        one-shot command that exits when done, see :attr:`returncode`).
+        """
         with self._lock:
             if self.running:
                 return self
@@ -230,7 +277,10 @@ class ManagedProcess(abc.ABC):
                     self.workdir = Path(tempfile.mkdtemp(prefix=f"dr-infra-{self.name}-"))
                     (self.workdir / OWNER_FILE).write_text(_owner_tag())
                     self._prepare()
-                self._start_process()
+                if wait:
+                    self._start_process()
+                else:
+                    self._launch()
             except BaseException:
                 self._stop_process()
                 if first_start:
@@ -238,12 +288,19 @@ class ManagedProcess(abc.ABC):
                 raise
             return self
 
-    def stop(self) -> None:
-        """Stop the process (clean signal, then SIGKILL) and remove the work dir."""
+    def wait_ready(self) -> None:
+        """Wait (blocking, up to ``startup_timeout``) until a started process answers its probe."""
+        try:
+            self._wait_ready()
+        except _DiedEarly as exc:
+            raise with_log(f"{self.name} exited during start-up ({exc})", self.log_path) from None
+
+    def stop(self) -> int | None:
+        """Stop the process (clean signal, then SIGKILL), remove the work dir; its exit code."""
         self._cancel.set()  # a start() in progress in another thread gives up
         with self._lock:
             try:
-                self._stop_process()
+                return self._stop_process()
             finally:
                 self._remove_workdir()
                 self._port = self._requested_port
@@ -271,7 +328,7 @@ class ManagedProcess(abc.ABC):
 
     def log_tail(self, lines: int = 30) -> str:
         """The last ``lines`` lines of the log ('' when there is none)."""
-        return log_tail(self.workdir / f"{self.name}.log" if self.workdir else None, lines)
+        return log_tail(self.log_path if self.workdir else None, lines)
 
     def __enter__(self) -> Self:
         return self.start()
@@ -344,7 +401,8 @@ class ManagedProcess(abc.ABC):
 
     def _wait_ready(self) -> None:
         proc = self._proc
-        assert proc is not None
+        if proc is None:
+            raise InfraError(f"{self.name}: not started")
         deadline = time.monotonic() + self.startup_timeout
         last_error: BaseException | None = None
         while True:
@@ -369,19 +427,22 @@ class ManagedProcess(abc.ABC):
                 )
             time.sleep(self.probe_interval)
 
-    def _stop_process(self) -> None:
+    def _stop_process(self) -> int | None:
+        """Stop the process if it runs; its exit code (None when there was none)."""
         proc, self._proc = self._proc, None
         try:
-            if proc is not None:
-                if proc.poll() is None:
-                    _signal_pid(proc.pid, self.stop_signal)
-                    try:
-                        proc.wait(self.stop_timeout)
-                    except subprocess.TimeoutExpired:
-                        _signal_group(proc.pid, signal.SIGKILL)
-                        proc.wait(5)
-                # Anything else left in its session (e.g. postgres backends) goes too.
-                _signal_group(proc.pid, signal.SIGKILL)
+            if proc is None:
+                return None
+            if proc.poll() is None:
+                _signal_pid(proc.pid, self.stop_signal)
+                try:
+                    proc.wait(self.stop_timeout)
+                except subprocess.TimeoutExpired:
+                    _signal_group(proc.pid, signal.SIGKILL)
+                    proc.wait(5)
+            # Anything else left in its session (e.g. postgres backends) goes too.
+            _signal_group(proc.pid, signal.SIGKILL)
+            return proc.returncode
         finally:
             if self._log_fh is not None:
                 self._log_fh.close()

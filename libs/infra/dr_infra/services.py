@@ -59,8 +59,8 @@ class ServiceProcess(ManagedProcess):
         module_args: list[str],
         env: dict[str, str],
         *,
-        log_dir: Path,
         probe: Probe,
+        log_dir: Path | None = None,
         port: int | None = None,
         startup_timeout: float = 60.0,
     ) -> None:
@@ -75,10 +75,11 @@ class ServiceProcess(ManagedProcess):
 
     @property
     def log_path(self) -> Path:
-        return self.log_dir / f"{self.name}.log"
+        """`<log_dir>/<name>.log`, kept after a stop; without a log_dir, in the work dir."""
+        return super().log_path if self.log_dir is None else self.log_dir / f"{self.name}.log"
 
     def _prepare(self) -> None:
-        self.log_dir.mkdir(parents=True, exist_ok=True)
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self.log_path.write_text("")  # a fresh log per run, so probes read only this run
 
     def _launch(self) -> None:

@@ -1,6 +1,6 @@
 """Tansu: a Kafka-protocol broker (single binary, in-memory storage) for tests and local runs.
 
-Limits to keep in mind (see INFRA-NOTES.md): no idempotent producer or transactions,
+Limits to keep in mind (docs/infrastructure.md): no idempotent producer or transactions,
 unknown topics are auto-created with 4 partitions, and a restart loses every topic,
 record and committed offset.
 """

@@ -1,14 +1,16 @@
 """The few MQTT 3.1.1 packets a QoS 1 publisher needs, encoded and decoded by hand.
 
 CONNECT/CONNACK, PUBLISH (QoS 1)/PUBACK, PINGREQ/PINGRESP and DISCONNECT, exactly as
-in the MQTT 3.1.1 specification (OASIS, sections 2 and 3).
+in the MQTT 3.1.1 specification (OASIS, sections 2 and 3). The dispatcher's publisher
+runs on it (a client library costs too much per message on its hot path), and so do
+the ingest bench's load generator and the integration tests' cutting proxy.
 """
 
 from __future__ import annotations
 
 import struct
 
-CONNACK, PUBACK, PINGRESP = 0x20, 0x40, 0xD0
+CONNACK, PUBLISH, PUBACK, PINGRESP = 0x20, 0x30, 0x40, 0xD0
 PINGREQ = b"\xc0\x00"
 DISCONNECT = b"\xe0\x00"
 
@@ -20,6 +22,13 @@ CONNACK_ERRORS = {
     4: "bad user name or password",
     5: "not authorized",
 }
+
+
+def connack_refusal(connack: bytes) -> str | None:
+    """Why the broker refused the connection, or None when this 4-byte CONNACK accepts it."""
+    if connack[0] == CONNACK and connack[3] == 0:
+        return None
+    return CONNACK_ERRORS.get(connack[3], f"CONNACK {connack.hex()}")
 
 
 def remaining_length(n: int) -> bytes:
@@ -65,7 +74,17 @@ def publish_qos1(topic: bytes, packet_id: int, payload: bytes) -> bytes:
 
 def split_packets(buffer: bytearray) -> list[tuple[int, bytes]]:
     """Take every complete packet off the front of `buffer`: [(packet type, body)]."""
-    packets: list[tuple[int, bytes]] = []
+    return [(packet[0] & 0xF0, packet[body:]) for packet, body in _take(buffer)]
+
+
+def take_packets(buffer: bytearray) -> list[bytes]:
+    """Take every complete packet off the front of `buffer`, fixed header included."""
+    return [packet for packet, _ in _take(buffer)]
+
+
+def _take(buffer: bytearray) -> list[tuple[bytes, int]]:
+    """[(whole packet, where its body starts)] off the front of `buffer`; a partial tail stays."""
+    packets: list[tuple[bytes, int]] = []
     pos = 0
     while pos + 2 <= len(buffer):
         length, shift, i = 0, 0, pos + 1
@@ -80,7 +99,7 @@ def split_packets(buffer: bytearray) -> list[tuple[int, bytes]]:
                 break
         if i + length > len(buffer):
             break
-        packets.append((buffer[pos] & 0xF0, bytes(buffer[i : i + length])))
+        packets.append((bytes(buffer[pos : i + length]), i - pos))
         pos = i + length
     del buffer[:pos]
     return packets

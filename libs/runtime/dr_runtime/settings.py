@@ -1,16 +1,17 @@
 """Settings blocks each service composes into its own pydantic-settings class.
 
 Names are plain environment variables (KAFKA_BOOTSTRAP_SERVERS, MQTT_URL, DATABASE_URL,
-...) so one environment file configures every service; see the README for the list.
+...) so one environment file configures every service; docs/configuration.md lists them.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import Field, PositiveInt, field_validator, model_validator
+from pydantic import AliasChoices, Field, PositiveInt, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from dr_contracts.rules import ONLINE_MISSED_INTERVALS
 from dr_contracts.topics import KafkaTopics, MqttTopics
 
 
@@ -21,6 +22,21 @@ class ServiceSettings(BaseSettings):
 
     log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR")
     log_json: bool | None = Field(default=None, description="JSON logs; default: when not a tty")
+
+
+class FleetSettings(BaseSettings):
+    """Rules every service reading the `vens` read model must apply alike (API, dispatcher)."""
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    #: One setting, so the dispatcher commands exactly the VENs the API shows online.
+    #: DISPATCHER_ONLINE_MISSED_INTERVALS is its former name, still read.
+    ven_online_missed_intervals: float = Field(
+        default=ONLINE_MISSED_INTERVALS,
+        gt=0,
+        validation_alias=AliasChoices("ven_online_missed_intervals", "dispatcher_online_missed_intervals"),
+        description="a VEN is online while its last reading is at most this many report intervals old",
+    )
 
 
 class KafkaSettings(BaseSettings):
@@ -71,7 +87,7 @@ class MqttSettings(BaseSettings):
     mqtt_url: str = "mqtt://127.0.0.1:1883"
     mqtt_username: str | None = None
     mqtt_password: str | None = None
-    #: Prefix for every MQTT topic ('' in production, as in CONTRACT.md).
+    #: Prefix for every MQTT topic ('' in production, as in docs/contract.md).
     mqtt_topic_root: str = ""
     mqtt_max_inflight: int = 1000
 

@@ -62,7 +62,7 @@ class Writer:
         return Written(payload, behind=not caught_up, at=fact.occurredAt)
 
     async def _unused_event_id(self) -> str:
-        """`evt-` + 8 hex (CONTRACT.md) is only 32 bits: draw again while the id is taken,
+        """`evt-` + 8 hex (docs/contract.md) is only 32 bits: draw again while the id is taken,
         or a second EventCreated with a known id would be acknowledged and then ignored."""
         for _ in range(_ID_DRAWS):
             event_id = self.new_event_id()

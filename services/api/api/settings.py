@@ -5,10 +5,10 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from dr_runtime.settings import KafkaSettings, PostgresSettings, ServiceSettings
+from dr_runtime.settings import FleetSettings, KafkaSettings, PostgresSettings, ServiceSettings
 
 
-class Settings(ServiceSettings, KafkaSettings, PostgresSettings):
+class Settings(ServiceSettings, KafkaSettings, PostgresSettings, FleetSettings):
     """Everything the API process needs; nothing here connects."""
 
     model_config = SettingsConfigDict(extra="ignore", frozen=True)

@@ -19,7 +19,7 @@ ALIASES = {"interval_s": ("--interval",), "register_vens": ("--register",)}
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m ven_sim",
-        description="Simulated VENs over MQTT (CONTRACT.md): telemetry, acks, fault injection.",
+        description="Simulated VENs over MQTT (docs/contract.md): telemetry, acks, fault injection.",
     )
     for name, field in Settings.model_fields.items():
         if env_name(name) == name and name not in SHARED_FLAGS:

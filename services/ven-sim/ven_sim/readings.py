@@ -1,4 +1,4 @@
-"""A domain reading -> the telemetry payload of CONTRACT.md section 4 (canonical + legacy keys).
+"""A domain reading -> the telemetry payload of docs/contract.md §4 (canonical + legacy keys).
 
 Through the contract's `Telemetry` model, so that what the simulator publishes is validated
 by the same rules ingest applies and rendered by the one `to_wire()`.

@@ -50,7 +50,7 @@ class Settings(ServiceSettings, MqttSettings):
     connections: int = Field(
         2, description="MQTT connections in multiplexed mode (VENs are partitioned)", ge=1
     )
-    ack_shape: AckShapeSetting = Field("A", description="ack shape of CONTRACT.md section 3, or mix per VEN")
+    ack_shape: AckShapeSetting = Field("A", description="ack shape of docs/contract.md §3, or mix per VEN")
     per_ven_topics: PerVenTopics = Field("none", description="also publish each reading on per-VEN topics")
     telemetry_qos: int = Field(1, description="QoS of telemetry (acks are always QoS 1)", ge=0, le=1)
     ven_password: str | None = Field(

@@ -15,6 +15,7 @@ from dr_contracts.acks import Ack
 from dr_contracts.facts import AckReceived, Fact, FactPayload, TelemetryReported, decode_fact, new_fact
 from dr_contracts.ids import correlation_id
 from dr_contracts.topics import MqttTopics
+from dr_runtime import mqtt_wire
 from dr_runtime.kafka import make_consumer, make_producer, send_fact, send_facts
 from dr_runtime.mqtt import broker_address, make_client
 from dr_runtime.settings import KafkaSettings, MqttSettings
@@ -155,8 +156,6 @@ class PublishCutoff:
     test: the broker acknowledges a publish long before a VEN has read it.)
     """
 
-    PUBLISH = 3
-
     def __init__(self, broker_url: str, limit: int) -> None:
         self.broker = broker_address(broker_url)
         self.limit = limit
@@ -193,8 +192,8 @@ class PublishCutoff:
             buffer = bytearray()
             while data := await reader.read(65536):
                 buffer += data
-                for packet in _packets(buffer):
-                    if packet[0] >> 4 == self.PUBLISH:
+                for packet in mqtt_wire.take_packets(buffer):
+                    if packet[0] & 0xF0 == mqtt_wire.PUBLISH:
                         if self.forwarded >= self.limit:
                             self.cut.set()
                             continue
@@ -215,23 +214,3 @@ class PublishCutoff:
             while data := await reader.read(65536):
                 writer.write(data)
                 await writer.drain()
-
-
-def _packets(buffer: bytearray) -> list[bytes]:
-    """Remove and return the complete MQTT packets at the start of `buffer`."""
-    packets = []
-    while len(buffer) >= 2:
-        length, shift, i = 0, 0, 1
-        while True:
-            if i >= len(buffer):
-                return packets  # the remaining length is not complete yet
-            byte = buffer[i]
-            length |= (byte & 0x7F) << shift
-            shift, i = shift + 7, i + 1
-            if not byte & 0x80:
-                break
-        if len(buffer) < i + length:
-            return packets
-        packets.append(bytes(buffer[: i + length]))
-        del buffer[: i + length]
-    return packets

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
-import signal
-import subprocess
 import sys
-import threading
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -18,6 +16,7 @@ from aiokafka import AIOKafkaProducer
 
 from dr_contracts.facts import FactPayload, new_fact
 from dr_contracts.topics import KafkaTopics, MqttTopics
+from dr_infra.services import ServiceProcess, log_probe
 from dr_runtime.kafka import make_producer, send_facts
 from dr_runtime.mqtt import make_client
 from ingest.settings import Settings
@@ -46,7 +45,7 @@ def settings(
         bridge_client_id=f"bridge-{ns}",
         projector_poll_ms=50,
         # One group per test: Tansu can keep a departed member as a group's leader, and a
-        # later member of that group then never gets its partitions (see the report).
+        # later member of that group then never gets its partitions (docs/infrastructure.md, Tansu).
         projector_group_id=f"projector-{ns}",
     )
 
@@ -109,8 +108,9 @@ def _env_value(value: object) -> str:
     return str(value)
 
 
-class Worker:
-    """`python -m ingest <command>` as a child process; `ready` once it logged `ready_event`.
+class Worker(ServiceProcess):
+    """`python -m ingest <command>` on dr_infra's process runner, launched at once;
+    `started()` waits for its `ready_event` log line.
 
     `code`: run this Python source instead of `-m ingest` (it gets `command` as its argument).
     """
@@ -118,56 +118,36 @@ class Worker:
     def __init__(
         self, command: str, settings: Settings, ready_event: str, code: str | None = None, **env: str
     ) -> None:
-        program = ["-m", "ingest"] if code is None else ["-c", code]
-        self.proc = subprocess.Popen(
-            [sys.executable, *program, command],
-            env=env_of(settings, **env),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+        self.program = ["-m", "ingest"] if code is None else ["-c", code]
+        super().__init__(
+            f"ingest-{command}",
+            [command],
+            env_of(settings, **env),
+            probe=log_probe(ready_event),
+            startup_timeout=DEADLINE_S,
         )
-        self.ready = threading.Event()
-        self.log: list[str] = []
-        self._thread = threading.Thread(target=self._watch, args=(ready_event,), daemon=True)
-        self._thread.start()
+        self.start(wait=False)
 
-    def _watch(self, ready_event: str) -> None:
-        assert self.proc.stderr is not None
-        for raw in self.proc.stderr:
-            line = raw.decode(errors="replace")
-            self.log.append(line)
-            if ready_event in line:
-                self.ready.set()
+    def _command(self) -> list[str]:
+        return [sys.executable, *self.program, *self.module_args]
 
     async def started(self) -> None:
-        await wait_for(self.ready.is_set, DEADLINE_S, message=lambda: "".join(self.log[-20:]))
+        await asyncio.to_thread(self.wait_ready)
 
     async def exited(self, timeout: float = DEADLINE_S) -> int:  # noqa: ASYNC109
         """Wait for the process to end by itself; its exit code."""
         await wait_for(
-            lambda: self.proc.poll() is not None,
+            lambda: self.returncode is not None,
             timeout,
-            message=lambda: "still running; log:\n" + "".join(self.log[-20:]),
+            message=lambda: f"still running; log:\n{self.log_tail(20)}",
         )
-        return self.proc.returncode
+        assert self.returncode is not None
+        return self.returncode
 
     def logged(self, event: str) -> list[dict[str, Any]]:
         """The JSON log lines of `event`."""
-        return [line for line in map(_json_line, self.log) if line.get("event") == event]
-
-    def kill(self) -> None:
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(10)
-
-    def stop(self) -> int:
-        """SIGTERM and wait: the exit code (0 = clean)."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        return self.proc.returncode
+        lines = self.log_path.read_text(errors="replace").splitlines()
+        return [line for line in map(_json_line, lines) if line.get("event") == event]
 
 
 def _json_line(line: str) -> dict[str, Any]:

@@ -37,12 +37,12 @@ async def test_a_stopped_bridge_hands_over_everything_to_the_remaining_one(
     async with running_projector(settings), running_bridge(settings) as staying:
         # Frozen, the leaving replica takes its share (50 in flight, the rest queued at the
         # broker for its session): what it holds when told to stop is known to be a lot.
-        os.kill(leaving.proc.pid, signal.SIGSTOP)
+        os.kill(leaving.pid, signal.SIGSTOP)
         try:
             await publish_readings(mqtt, settings, dealt, per_s=2000)
         finally:
-            leaving.proc.send_signal(signal.SIGTERM)
-            os.kill(leaving.proc.pid, signal.SIGCONT)
+            os.kill(leaving.pid, signal.SIGTERM)
+            os.kill(leaving.pid, signal.SIGCONT)
         assert await leaving.exited() == 0
         [left] = leaving.logged("bridge.left")
         assert left["drained"] > 0, "the leaving replica should have had its share to drain"

@@ -24,9 +24,9 @@ from dr_contracts.facts import (
 )
 from ingest.bootstrap import running_bridge, running_projector
 from ingest.settings import Settings
+from tests import samples
 from tests.fixtures.waiting import wait_for
 from tests.integration.ingest.conftest import DEADLINE_S, append, query, wait_rows
-from tests.unit.ingest import samples
 
 pytestmark = pytest.mark.integration
 

@@ -24,6 +24,7 @@ from dr_contracts.facts import (
 from ingest.adapters.pg_store import PROJECTION_TABLES
 from ingest.bootstrap import rebuild, running_bridge, running_projector
 from ingest.settings import Settings
+from tests import samples
 from tests.fixtures.waiting import wait_for
 from tests.integration.ingest.conftest import DEADLINE_S, Worker, append, count, query
 from tests.integration.ingest.test_exactly_once import (
@@ -31,7 +32,6 @@ from tests.integration.ingest.test_exactly_once import (
     produce_readings,
     publish_readings,
 )
-from tests.unit.ingest import samples
 
 pytestmark = pytest.mark.integration
 

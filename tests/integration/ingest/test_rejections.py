@@ -10,9 +10,9 @@ import pytest
 from ingest import metrics
 from ingest.bootstrap import running_bridge, running_projector
 from ingest.settings import Settings
+from tests import samples
 from tests.fixtures.waiting import wait_for
 from tests.integration.ingest.conftest import DEADLINE_S, query, wait_rows
-from tests.unit.ingest import samples
 
 pytestmark = pytest.mark.integration
 

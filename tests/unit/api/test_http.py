@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -209,3 +211,87 @@ def test_a_window_with_only_an_end_reaches_back_its_default_span() -> None:
     with pytest.raises(Invalid) as refused:
         window(end, end, timedelta(days=30))
     assert refused.value.problems[0].code == "end_before_start"
+
+
+@pytest.mark.parametrize(
+    ("path", "allow"),
+    [
+        ("/api/events", "GET, POST"),  # reads and writes are separate routes of one path
+        ("/api/events/", "GET, POST"),
+        ("/api/events/evt-1", "DELETE, GET"),
+        ("/api/events/current", "GET"),  # the literal path, not /api/events/{event_id}
+        ("/api/vens/ven-1", "DELETE, GET, PATCH"),
+        ("/health", "GET"),
+    ],
+)
+async def test_an_unserved_method_is_405_allowing_the_documented_ones(
+    client: httpx.AsyncClient, path: str, allow: str
+) -> None:
+    for method in ("OPTIONS", "PUT", "TRACE"):
+        response = await client.request(method, path)
+        assert response.status_code == 405, (method, response.text)
+        assert response.headers["allow"] == allow, method
+    documented = (await client.get("/openapi.json")).json()["paths"]
+    template = path.rstrip("/").replace("evt-1", "{event_id}").replace("ven-1", "{ven_id}")
+    assert sorted(m.upper() for m in documented[template]) == allow.split(", ")
+
+
+def _operations(doc: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [(m.upper(), p, op) for p, ops in doc["paths"].items() for m, op in ops.items()]
+
+
+@pytest.mark.parametrize(
+    ("tokens", "protect_reads", "required"),
+    [
+        ("", False, set()),
+        ("s3cret", False, {"POST", "PATCH", "DELETE"}),
+        ("s3cret", True, {"GET", "POST", "PATCH", "DELETE"}),
+    ],
+)
+async def test_the_document_says_where_a_token_is_required(
+    fakes: Fakes, tokens: str, protect_reads: bool, required: set[str]
+) -> None:
+    """Exactly the operations that refuse a request without a token declare the bearer
+    scheme required (and a 401); every other /api operation declares it optional."""
+    app = create_app(Settings(api_tokens=tokens, protect_reads=protect_reads), fakes.adapters)
+    async with app.router.lifespan_context(app):
+        # past the token check, the fakes may lack a query: only 401 or not matters here
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://api") as http:
+            doc = (await http.get("/openapi.json")).json()
+            assert doc["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
+            for method, path, operation in _operations(doc):
+                if not path.startswith("/api/"):
+                    assert "security" not in operation, path
+                    continue
+                enforced = (
+                    await http.request(method, path.format(event_id="e", ven_id="v"))
+                ).status_code == 401
+                assert enforced == (method in required), (method, path)
+                declared: list[dict[str, list[str]]] = (
+                    [{"HTTPBearer": []}] if enforced else [{}, {"HTTPBearer": []}]
+                )
+                assert operation["security"] == declared, (method, path)
+                assert ("401" in operation["responses"]) == enforced, (method, path)
+
+
+async def test_the_document_states_the_configured_kw_cap(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    schemas = (await client.get("/openapi.json")).json()["components"]["schemas"]
+    for schema, field in [
+        ("NewEvent", "requestedReductionKw"),
+        ("SendCommand", "shedKw"),
+        ("SendCommand", "shed_kw"),
+    ]:
+        kw = schemas[schema]["properties"][field]
+        assert (kw["exclusiveMinimum"], kw["maximum"]) == (0, settings.max_reduction_kw), (schema, field)
+    patch = schemas["VenPatch"]
+    assert patch["minProperties"] == 1
+    assert all("null" not in json.dumps(prop) for prop in patch["properties"].values())
+
+
+async def test_a_unix_time_is_not_an_iso_date_time(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/events/history", params={"end": "3481515953"})
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"][0]["field"] == "end"

@@ -11,6 +11,7 @@ import pytest
 
 from api.adapters.projection_watch import PgProjectionWatch
 from api.ports import Position
+from tests.fixtures.waiting import wait_for
 
 pytestmark = pytest.mark.unit
 
@@ -23,17 +24,23 @@ class _Cursor:
         return self.rows
 
 
+Offsets = dict[tuple[str, int], int]
+
+
 class OffsetsTable:
-    """What `SELECT topic, partition, next_offset FROM projection_offsets` would answer."""
+    """What `SELECT topic, partition, next_offset FROM projection_offsets` would answer:
+    the offsets in `script`, one entry per query, then `next`."""
 
     def __init__(self) -> None:
-        self.next: dict[tuple[str, int], int] = {}
+        self.next: Offsets = {}
+        self.script: list[Offsets] = []
         self.queries = 0
 
     async def execute(self, query: str, params: tuple[Any, ...], prepare: bool) -> _Cursor:
-        self.queries += 1
         assert params == ("projector",)
-        return _Cursor([{"topic": t, "partition": p, "next_offset": n} for (t, p), n in self.next.items()])
+        offsets = self.script[self.queries] if self.queries < len(self.script) else self.next
+        self.queries += 1
+        return _Cursor([{"topic": t, "partition": p, "next_offset": n} for (t, p), n in offsets.items()])
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[OffsetsTable]:
@@ -52,20 +59,20 @@ async def watch(table: OffsetsTable) -> AsyncIterator[PgProjectionWatch]:
     await w.close()
 
 
-async def test_wakes_once_the_offset_is_passed(table: OffsetsTable, watch: PgProjectionWatch) -> None:
-    waiting = asyncio.create_task(watch.wait_past(Position("dr.events", 1, 7), timeout=30))
-    table.next[("dr.events", 1)] = 7  # offset 7 not applied yet: next is 7
-    await asyncio.sleep(0.02)
-    assert not waiting.done()
-    table.next[("dr.events", 1)] = 8
-    assert await waiting
+async def test_wakes_only_once_the_offset_is_passed(table: OffsetsTable, watch: PgProjectionWatch) -> None:
+    table.script = [{("dr.events", 1): 7}] * 3  # three polls: offset 7 not applied yet (next is 7)
+    table.next = {("dr.events", 1): 8}
+    assert await watch.wait_past(Position("dr.events", 1, 7), timeout=30)
+    assert table.queries > len(table.script)  # still waiting through the polls that showed 7
+
+
+def polling() -> bool:
+    return any(task.get_name() == "projection-watch" for task in asyncio.all_tasks())
 
 
 async def test_times_out_and_stops_polling(table: OffsetsTable, watch: PgProjectionWatch) -> None:
     assert not await watch.wait_past(Position("dr.events", 0, 0), timeout=0.05)
-    polls = table.queries
-    await asyncio.sleep(0.02)
-    assert table.queries <= polls + 1  # no waiter left: the poller ends
+    await wait_for(lambda: not polling(), message="no waiter left, yet the poller still runs")
 
 
 async def test_many_waiters_share_one_poll(table: OffsetsTable, watch: PgProjectionWatch) -> None:

@@ -1,4 +1,4 @@
-"""Every example of CONTRACT.md parses to the canonical model the platform relies on."""
+"""Every example of docs/contract.md parses to the canonical model the platform relies on."""
 
 from datetime import UTC, datetime
 
@@ -10,8 +10,7 @@ from dr_contracts.commands import command_data, event_command, parse_command, re
 from dr_contracts.ids import correlation_id
 from dr_contracts.rejection import decode_object
 from dr_contracts.telemetry import normalize_telemetry
-
-from . import examples as ex
+from tests import samples as ex
 
 pytestmark = pytest.mark.unit
 NOW = datetime(2026, 1, 1, tzinfo=UTC)

@@ -11,8 +11,7 @@ from dr_contracts.commands import parse_command
 from dr_contracts.facts import decode_fact
 from dr_contracts.rejection import Rejected, decode_object
 from dr_contracts.telemetry import normalize_telemetry
-
-from . import examples as ex
+from tests import samples as ex
 
 pytestmark = pytest.mark.unit
 NOW = datetime(2026, 1, 1, tzinfo=UTC)

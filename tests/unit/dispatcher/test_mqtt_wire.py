@@ -1,9 +1,9 @@
 import pytest
 
-from dispatcher.adapters import mqtt_wire as wire
 from dispatcher.domain.commands import Outgoing
 from dispatcher.service.sender import issued_fact
 from dr_contracts.facts import decode_fact, encode_fact
+from dr_runtime import mqtt_wire as wire
 from tests.unit.dispatcher.fakes import T0
 
 pytestmark = pytest.mark.unit
@@ -44,6 +44,26 @@ def test_split_packets_keeps_an_incomplete_tail():
     assert stream == bytearray(b"\x40\x02\x00")
     stream += b"\x06"
     assert wire.split_packets(stream) == [(wire.PUBACK, b"\x00\x06")] and not stream
+
+
+def test_take_packets_returns_whole_packets_and_keeps_an_incomplete_tail():
+    publish = wire.publish_qos1(b"t", 7, b"x" * 300)
+    stream = bytearray(publish + b"\x40\x02\x00\x05" + publish[:5])
+    assert wire.take_packets(stream) == [publish, b"\x40\x02\x00\x05"]
+    assert stream == bytearray(publish[:5])
+
+
+@pytest.mark.parametrize(
+    ("connack", "refusal"),
+    [
+        (b"\x20\x02\x00\x00", None),
+        (b"\x20\x02\x00\x05", "not authorized"),
+        (b"\x20\x02\x00\x09", "CONNACK 20020009"),
+        (b"\x40\x02\x00\x00", "CONNACK 40020000"),
+    ],
+)
+def test_connack_refusal_names_the_reason(connack, refusal):
+    assert wire.connack_refusal(connack) == refusal
 
 
 def test_issued_fact_round_trips_with_a_stable_id():

@@ -1,5 +1,4 @@
 import asyncio
-import time
 from datetime import timedelta
 
 import pytest
@@ -8,6 +7,7 @@ from dispatcher.domain.overlap import ActivationIndex
 from dispatcher.domain.retry import RetryPolicy
 from dispatcher.service.scheduler import DueQueue
 from dr_contracts.facts import Allocation, EventActivated
+from tests.fixtures.waiting import wait_for
 from tests.unit.dispatcher.fakes import T0
 
 pytestmark = pytest.mark.unit
@@ -39,13 +39,28 @@ def test_due_queue_pops_in_order_and_moves_keys():
     assert len(q) == 0 and q.next_due() is None
 
 
+class ReadCountingClock:
+    """A fixed time that counts its reads: `due()` reads it once to pop, once for its delay."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+        self.reads = 0
+
+    def __call__(self) -> float:
+        self.reads += 1
+        return self.now
+
+
 async def test_due_queue_wakes_for_an_earlier_key():
-    q: DueQueue[str] = DueQueue()
-    q.put("late", time.time() + 3600)
+    clock = ReadCountingClock(100.0)
+    q: DueQueue[str] = DueQueue(clock)
+    q.put("late", clock.now + 3600)
     waiter = asyncio.create_task(q.due())
-    await asyncio.sleep(0)  # let it start waiting for "late"
-    q.put("now", time.time())
-    assert await asyncio.wait_for(waiter, 5) == ["now"]
+    # Having read the time for its delay, the waiter awaits its wake-up with no await between.
+    await wait_for(lambda: clock.reads >= 2, message="due() never computed its delay")
+    assert not waiter.done()
+    q.put("now", clock.now)
+    assert await asyncio.wait_for(waiter, 30) == ["now"]
 
 
 def test_latest_activation_owns_the_ven():

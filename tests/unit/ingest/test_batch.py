@@ -20,7 +20,7 @@ from dr_contracts.topics import MqttTopics
 from ingest.domain.batch import Batch
 from ingest.domain.commands import outcome, shed_from_ack
 from ingest.domain.intake import intake
-from tests.unit.ingest import samples
+from tests import samples
 
 pytestmark = pytest.mark.unit
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from dr_contracts.facts import AckReceived, PayloadRejected, TelemetryReported, decode_fact, encode_fact
 from dr_contracts.topics import MqttTopics
 from ingest.domain.intake import intake
-from tests.unit.ingest import samples
+from tests import samples
 
 pytestmark = pytest.mark.unit
 

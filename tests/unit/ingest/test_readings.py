@@ -12,7 +12,7 @@ from dr_contracts.facts import encode_fact
 from dr_contracts.topics import MqttTopics
 from ingest.domain.intake import intake
 from ingest.domain.readings import Reading, reading_of
-from tests.unit.ingest import samples
+from tests import samples
 
 pytestmark = pytest.mark.unit
 

@@ -8,7 +8,7 @@ import pytest
 
 from dr_contracts.facts import Location, VenDeleted, VenRegistered, VenUpdated
 from ingest.domain.vens import Registration, metrics, register, report_interval
-from tests.unit.ingest import samples
+from tests import samples
 from tests.unit.ingest.test_readings import reading_of_payload
 
 pytestmark = pytest.mark.unit

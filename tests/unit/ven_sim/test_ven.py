@@ -12,6 +12,7 @@ from ven_sim.domain import (
     Panel,
     SimVen,
     UnknownLoad,
+    Unsupported,
     circuit_kw,
     make_circuit,
 )
@@ -322,23 +323,32 @@ def test_set_load_rejects_and_changes_nothing(kwargs: dict, error: type[DomainEr
 def test_set_config_and_config() -> None:
     ven = SimVen("ven-cfg", 1)
     cfg = ven.config()
-    assert cfg["reportIntervalSeconds"] == 5.0 and cfg["targetPowerKw"] is None
+    assert cfg["reportIntervalSeconds"] == 5.0 and "targetPowerKw" not in cfg
     assert cfg["loadIds"] == [c.load_id for c in ven.panel.circuits]
-    cfg = ven.set_config(report_interval_seconds=10, target_power_kw=4.5)
+    cfg = ven.set_config(report_interval_seconds=10)
     assert cfg["reportIntervalSeconds"] == 10.0 and cfg["report_interval_seconds"] == 10.0
-    assert cfg["targetPowerKw"] == 4.5
-    assert ven.set_config(target_power_kw=0)["reportIntervalSeconds"] == 10.0
     assert ven.reading(T0)["extras"]["reportIntervalSeconds"] == 10.0
-    for bad in (
-        {},
-        {"report_interval_seconds": 0},
-        {"report_interval_seconds": -5},
-        {"target_power_kw": -1},
-        {"report_interval_seconds": 5, "target_power_kw": "x"},
-    ):
+    for bad in ({}, {"report_interval_seconds": 0}, {"report_interval_seconds": -5}):
         with pytest.raises(InvalidValue):
             ven.set_config(**bad)
     assert ven.report_interval_seconds == 10.0
+
+
+@pytest.mark.parametrize(
+    "asked",
+    [
+        {"target_power_kw": 4.5},
+        {"target_power_kw": 0},
+        {"report_interval_seconds": 2, "target_power_kw": 4.5},
+    ],
+)
+def test_set_config_refuses_a_power_target_and_changes_nothing(asked: dict) -> None:
+    ven = SimVen("ven-cfg", 1)
+    with pytest.raises(Unsupported, match="target_power_kw: not supported"):
+        ven.set_config(**asked)
+    assert ven.config() == SimVen("ven-cfg", 1).config()
+    assert ven.reading(T0)["extras"] == {"reportIntervalSeconds": 5.0}
+    assert not ven.status(T0)["shedLoadIds"]
 
 
 def test_status_and_loads_queries() -> None:

@@ -1,4 +1,4 @@
-"""Every op of CONTRACT.md section 2, idempotency by correlationId, and rejections."""
+"""Every op of docs/contract.md §2, idempotency by correlationId, and rejections."""
 
 from __future__ import annotations
 
@@ -128,11 +128,22 @@ def test_get_answers_with_the_asked_data(what: str) -> None:
 @pytest.mark.parametrize("op", ["set", "setConfig"])
 def test_set_config_changes_the_report_interval(op: str) -> None:
     ven = node()
-    out = handle_command(
-        ven, command(op, f"{op}-1", {"report_interval_seconds": 15, "target_power_kw": 4.0}), T0
-    )
+    out = handle_command(ven, command(op, f"{op}-1", {"report_interval_seconds": 15}), T0)
     assert out.applied and normalized(out.ack).data["config"]["report_interval_seconds"] == 15
-    assert ven.sim.report_interval_seconds == 15 and ven.sim.target_power_kw == 4.0
+    assert ven.sim.report_interval_seconds == 15
+
+
+@pytest.mark.parametrize(
+    "data", [{"target_power_kw": 4.0}, {"report_interval_seconds": 15, "target_power_kw": 4.0}]
+)
+def test_set_config_with_a_power_target_is_rejected_whole(data: dict) -> None:
+    ven = node()
+    out = handle_command(ven, command("setConfig", "cfg-1", data), T0)
+    ack = normalized(out.ack)
+    assert out.rejected and not out.applied
+    assert ack.ok is False and ack.status == "rejected" and ack.correlationId == "cfg-1"
+    assert ack.reason is not None and ack.reason.startswith("target_power_kw: not supported")
+    assert ven.sim.report_interval_seconds == 5.0
 
 
 @pytest.mark.parametrize(

@@ -7,8 +7,7 @@ from typing import Any
 from api.adapters import Pool, sql
 from api.adapters.sql import num
 from api.ports import Page, Window
-
-Params = dict[str, Any] | tuple[Any, ...]
+from dr_contracts.rules import MAX_EVENT_DURATION, ONLINE_MISSED_INTERVALS
 
 _EVENTS = f"""
 SELECT {sql.EVENT_COLUMNS} FROM events e
@@ -18,15 +17,15 @@ ORDER BY e.start_time DESC, e.event_id LIMIT %(limit)s OFFSET %(offset)s
 
 _CURRENT = f"""
 SELECT {sql.EVENT_COLUMNS}, {sql.EVENT_METRICS} FROM events e
-WHERE e.status IN ('scheduled', 'active') AND {sql.EVENT_STATUS} = 'active'
+WHERE e.status IN ({sql.stored_statuses("active")}) AND {sql.EVENT_STATUS} = 'active'
 ORDER BY e.start_time, e.event_id LIMIT %(limit)s OFFSET %(offset)s
 """
 
 # The lower bound on start_time lets the start_time index serve the overlap test:
-# no event lasts longer than MAX_DURATION (7 days).
+# no event lasts longer than `longest` (rules.MAX_EVENT_DURATION).
 _HISTORY = f"""
 SELECT {sql.EVENT_COLUMNS} FROM events e
-WHERE e.start_time < %(end)s AND e.start_time > %(start)s - interval '7 days'
+WHERE e.start_time < %(end)s AND e.start_time > %(start)s - %(longest)s
   AND e.end_time > %(start)s
 ORDER BY e.start_time, e.event_id LIMIT %(limit)s OFFSET %(offset)s
 """
@@ -55,7 +54,7 @@ SELECT coalesce(json_agg(p ORDER BY p."venId"), '[]') FROM (
 """
 _EVENT_DETAIL = f"""
 SELECT {sql.EVENT_COLUMNS}, {sql.EVENT_METRICS}, ({_EVENT_VENS}) AS vens
-FROM events e WHERE e.event_id = %s
+FROM events e WHERE e.event_id = %(event)s
 """
 
 _VEN_COLUMNS = f"""
@@ -151,17 +150,22 @@ def _ven(row: dict[str, Any]) -> dict[str, Any]:
 
 
 class PgQueries:
-    """Every read endpoint's query; rows come back as camelCase dicts."""
+    """Every read endpoint's query; rows come back as camelCase dicts.
 
-    def __init__(self, pool: Pool) -> None:
+    `online_intervals`: the online window in report intervals (setting
+    VEN_ONLINE_MISSED_INTERVALS, shared with the dispatcher), passed to every query.
+    """
+
+    def __init__(self, pool: Pool, online_intervals: float = ONLINE_MISSED_INTERVALS) -> None:
         self._pool = pool
+        self._online = {"online_intervals": online_intervals}
 
-    async def _all(self, query: str, params: Params) -> list[dict[str, Any]]:
+    async def _all(self, query: str, params: dict[str, Any]) -> list[dict[str, Any]]:
         async with self._pool.connection() as conn:
-            cur = await conn.execute(query, params, prepare=True)
+            cur = await conn.execute(query, params | self._online, prepare=True)
             return await cur.fetchall()
 
-    async def _one(self, query: str, params: Params) -> dict[str, Any] | None:
+    async def _one(self, query: str, params: dict[str, Any]) -> dict[str, Any] | None:
         rows = await self._all(query, params)
         return rows[0] if rows else None
 
@@ -172,11 +176,12 @@ class PgQueries:
         return await self._all(_CURRENT, _page(page))
 
     async def history(self, window: Window, page: Page) -> list[dict[str, Any]]:
-        return await self._all(_HISTORY, {"start": window.start, "end": window.end, **_page(page)})
+        params = {"start": window.start, "end": window.end, "longest": MAX_EVENT_DURATION}
+        return await self._all(_HISTORY, params | _page(page))
 
     async def event_detail(self, event_id: str, with_vens: bool) -> dict[str, Any] | None:
         """The event with its live metrics (and per-VEN participation), or None."""
-        return await self._one(_EVENT_DETAIL if with_vens else sql.EVENT_DETAIL, (event_id,))
+        return await self._one(_EVENT_DETAIL if with_vens else sql.EVENT_DETAIL, {"event": event_id})
 
     async def vens(self, page: Page) -> list[dict[str, Any]]:
         return [_ven(row) for row in await self._all(_VENS, _page(page))]

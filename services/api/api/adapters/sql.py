@@ -1,9 +1,18 @@
-"""SQL fragments shared by the read-model adapters (tables: ingest's 0001_projections.sql)."""
+"""SQL fragments shared by the read-model adapters (tables: ingest's 0001_projections.sql).
+
+The rules come from dr_contracts.rules: the shown event status is generated from
+`shown_status`, the online window is the query parameter `online_intervals` (the shared
+setting VEN_ONLINE_MISSED_INTERVALS; `PgQueries` passes it to every query).
+"""
 
 from __future__ import annotations
 
-#: A VEN is online while its last reading is younger than three report intervals.
-ONLINE = "(v.last_seen >= now() - make_interval(secs => 3 * v.report_interval_s))"
+from itertools import product
+
+from dr_contracts.rules import EVENT_STATUSES, EventStatus, shown_status
+
+#: A VEN is online while its last reading is at most `online_intervals` report intervals old.
+ONLINE = "(v.last_seen >= now() - make_interval(secs => %(online_intervals)s * v.report_interval_s))"
 
 #: Shown VEN status: an administrative override, else online/offline from telemetry.
 VEN_STATUS = (
@@ -11,12 +20,33 @@ VEN_STATUS = (
     f"WHEN {ONLINE} THEN 'online' ELSE 'offline' END"
 )
 
-#: An event created with `status: active` shows as active before the dispatcher starts it,
-#: and as stopped once a stop was asked for (the projector marks only started ones).
-EVENT_STATUS = (
-    "CASE WHEN e.status = 'scheduled' AND e.stop_requested_at IS NOT NULL THEN 'stopped' "
-    "WHEN e.status = 'scheduled' AND e.start_now THEN 'active' ELSE e.status END"
-)
+
+#: `shown_status` tabulated over its inputs: (stored, start_now, stop requested, shown).
+_SHOWN = [
+    (stored, start_now, stop, shown_status(stored, start_now=start_now, stop_requested=stop))
+    for stored, start_now, stop in product(EVENT_STATUSES, (False, True), (False, True))
+]
+
+
+def _event_status() -> str:
+    """`shown_status` as a CASE over an `events` row: the rows of its table where it differs."""
+    whens = (
+        f"WHEN e.status = '{stored}' AND {'' if start_now else 'NOT '}e.start_now "
+        f"AND e.stop_requested_at IS {'NOT ' if stop else ''}NULL THEN '{shown}'"
+        for stored, start_now, stop, shown in _SHOWN
+        if shown != stored
+    )
+    return f"CASE {' '.join(whens)} ELSE e.status END"
+
+
+#: The status clients see (rules.shown_status) of the `events` row `e`.
+EVENT_STATUS = _event_status()
+
+
+def stored_statuses(shown: EventStatus) -> str:
+    """The stored statuses that may show as `shown`, as a SQL list (a prefilter the index serves)."""
+    return ", ".join(sorted({f"'{stored}'" for stored, _, _, s in _SHOWN if s == shown}))
+
 
 EVENT_COLUMNS = f"""
     e.event_id AS id, {EVENT_STATUS} AS status,
@@ -39,7 +69,7 @@ EVENT_METRICS = f"""
 """
 
 EVENT_BY_ID = f"SELECT {EVENT_COLUMNS} FROM events e WHERE e.event_id = %s"
-EVENT_DETAIL = f"SELECT {EVENT_COLUMNS}, {EVENT_METRICS} FROM events e WHERE e.event_id = %s"
+EVENT_DETAIL = f"SELECT {EVENT_COLUMNS}, {EVENT_METRICS} FROM events e WHERE e.event_id = %(event)s"
 
 
 def num(obj: str, key: str) -> str:

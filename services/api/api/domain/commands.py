@@ -12,12 +12,14 @@ Decisions:
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from itertools import combinations
 from typing import Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
+from pydantic.config import JsonDict
 
 from api.domain.errors import Collector
-from api.domain.fields import Number, RequestBody, VenId
+from api.domain.fields import Kw, Minutes, RequestBody, Seconds, VenId, omittable
 from api.domain.limits import MAX_DURATION, Limits
 from dr_contracts.commands import event_command, restore_command
 from dr_contracts.facts import CommandRequested
@@ -25,20 +27,42 @@ from dr_contracts.facts import CommandRequested
 DEFAULT_DURATION = timedelta(hours=1)
 _SHED_FIELDS = ("shedKw", "requestedReductionKw", "shed_kw")
 _SECOND_FIELDS = ("durationSec", "duration_sec", "duration_s", "durationS")
+#: The rules of `plan_command` in JSON Schema: a restore carries no amount or duration; any
+#: other op exactly one amount spelling and at most one duration spelling.
+_RULES_SCHEMA: JsonDict = {
+    "anyOf": [
+        {
+            "required": ["op"],
+            "properties": {"op": {"const": "restore"}},
+            "propertyNames": {"enum": ["op", "eventId"]},
+        },
+        {
+            "properties": {"op": {"enum": ["event", "shedPanel"]}},
+            "oneOf": [{"required": [name]} for name in _SHED_FIELDS],
+            "not": {
+                "anyOf": [
+                    {"required": list(pair)} for pair in combinations((*_SECOND_FIELDS, "durationMinutes"), 2)
+                ]
+            },
+        },
+    ]
+}
 
 
 class SendCommand(RequestBody):
     """Body of `POST /api/vens/{venId}/send-event`."""
 
+    model_config = ConfigDict(json_schema_extra=_RULES_SCHEMA)
+
     op: Literal["event", "shedPanel", "restore"] = "event"
-    shedKw: Number | None = None
-    requestedReductionKw: Number | None = None
-    shed_kw: Number | None = None
-    durationSec: Number | None = None
-    duration_sec: Number | None = None
-    duration_s: Number | None = None
-    durationS: Number | None = None
-    durationMinutes: Number | None = None
+    shedKw: Kw | None = omittable()
+    requestedReductionKw: Kw | None = omittable()
+    shed_kw: Kw | None = omittable()
+    durationSec: Seconds | None = omittable()
+    duration_sec: Seconds | None = omittable()
+    duration_s: Seconds | None = omittable()
+    durationS: Seconds | None = omittable()
+    durationMinutes: Minutes | None = omittable()
     eventId: VenId | None = Field(default=None, description="event id the VEN reports back")
 
 

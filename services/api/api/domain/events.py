@@ -1,6 +1,6 @@
 """Events over REST: the create body, what it means, and which transitions are allowed.
 
-Decisions (CONTRACT.md leaves them open):
+Decisions (docs/contract.md leaves them open):
 - `status: "active"` means "start now": the event starts at once with `startNow`, and its
   startTime is the request time unless the client gave an earlier one; `startTime` may
   then be omitted. `endTime` is kept as given and must be in the future.
@@ -16,27 +16,39 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from api.domain.errors import Collector, Conflict
-from api.domain.fields import IsoDatetime, Number, RequestBody, VenId
+from api.domain.fields import IsoDatetime, Kw, Number, RequestBody, VenId
 from api.domain.limits import MAX_DURATION, Limits
 from dr_contracts.facts import EventCreated
-
-EventStatus = Literal["scheduled", "active", "completed", "cancelled", "stopped"]
+from dr_contracts.rules import EventStatus as EventStatus  # re-exported for the endpoints
 
 
 class NewEvent(RequestBody):
     """Body of `POST /api/events`."""
 
+    #: The schema states what it can: startTime is required unless status is `active`.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["status"], "properties": {"status": {"const": "active"}}},
+                {"required": ["startTime"], "properties": {"startTime": {"type": "string"}}},
+            ]
+        }
+    )
+
     startTime: IsoDatetime | None = Field(default=None, description="required unless status is `active`")
     endTime: IsoDatetime
-    requestedReductionKw: Number = Field(description="kW to shed, > 0 and <= the configured cap")
+    requestedReductionKw: Kw = Field(description="kW to shed, > 0 and <= the configured cap")
     status: Literal["scheduled", "active"] = Field(
         default="scheduled", description="`active` means start now"
     )
     venIds: list[VenId] | None = Field(
-        default=None, max_length=10_000, description="registered VENs; omitted: every online VEN"
+        default=None,
+        max_length=10_000,
+        description="registered VENs, each once; omitted: every online VEN",
+        json_schema_extra={"minItems": 1, "uniqueItems": True},
     )
     actualReductionKw: Number | None = Field(
         default=None, description="read-only; accepted from old clients and ignored"

@@ -7,15 +7,49 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
+from api.domain.limits import MAX_DURATION
 from dr_contracts.base import ID_PATTERN, MAX_TS, MIN_TS
 
 #: A number (int or float, never a string or a boolean), finite.
 Number = Annotated[float, Field(strict=True, allow_inf_nan=False)]
 
+
+def _drop_null(schema: dict[str, Any]) -> None:
+    variants = [s for s in schema.pop("anyOf", []) if s.get("type") != "null"]
+    if variants:
+        schema.update(variants[0] if len(variants) == 1 else {"anyOf": variants})
+    schema.pop("default", None)
+
+
+def omittable() -> Any:
+    """The default of an `X | None` field that may be left out but not sent as `null` (the
+    domain refuses an explicit null with its own reason): the schema shows X alone."""
+    return Field(default=None, json_schema_extra=_drop_null)
+
+
+#: Names, in a schema, the setting that bounds a number; the OpenAPI document fills in the
+#: configured value (entrypoints/openapi.py).
+MAXIMUM_FROM = "x-maximum-from"
+
+#: A reduction in kW. `Limits.check_kw` refuses <= 0 and more than MAX_REDUCTION_KW with
+#: clear reasons; the schema states both bounds so that no schema-valid amount is refused.
+Kw = Annotated[
+    Number,
+    Field(json_schema_extra={"exclusiveMinimum": 0, MAXIMUM_FROM: "MAX_REDUCTION_KW"}),
+]
+
+_MAX_SECONDS = MAX_DURATION.total_seconds()
+#: A command's duration in seconds (1 s to MAX_DURATION), as the domain checks it.
+Seconds = Annotated[Number, Field(json_schema_extra={"minimum": 1, "maximum": _MAX_SECONDS})]
+#: The same duration in minutes.
+Minutes = Annotated[Number, Field(json_schema_extra={"minimum": 1 / 60, "maximum": _MAX_SECONDS / 60})]
+
 VenId = Annotated[str, Field(pattern=ID_PATTERN, description="letters, digits, `_.:-`; 1-128")]
 
 _SPACED_OFFSET = re.compile(r" (\d\d:?\d\d)$")
+_ISO_DATE = re.compile(r"\d{4}-\d\d-\d\d")
 
 
 def _iso_text(value: Any) -> Any:
@@ -25,13 +59,21 @@ def _iso_text(value: Any) -> Any:
         if isinstance(value, datetime):
             return value
         raise ValueError("must be an ISO 8601 date-time string with a time zone")
-    return _SPACED_OFFSET.sub(r"+\1", value.strip())
+    value = value.strip()
+    if not _ISO_DATE.match(value):  # pydantic would read "1700000000" as a Unix time
+        raise ValueError("must be an ISO 8601 date-time string with a time zone")
+    return _SPACED_OFFSET.sub(r"+\1", value)
 
 
 def _in_range(value: datetime) -> datetime:
     if not MIN_TS <= value.timestamp() <= MAX_TS:
-        raise ValueError("must be between the years 2000 and 2100")
+        raise PydanticCustomError("out_of_range", "must be between the years 2000 and 2100 (UTC)")
     return value.astimezone(UTC)
+
+
+#: The years the schema can state; that the instant (time less offset) must also lie within
+#: [2000-01-01, 2100-01-01] UTC is beyond a pattern, so that edge is only described.
+_YEARS = r"^(20[0-9]{2}-|2100-01-01T00:00:00(\.0+)?(Z|[+-]00:00)$)"
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -48,15 +90,29 @@ def _printable(value: str) -> str:
     return value
 
 
-#: Free text (a name): printable, UTF-8-encodable.
-Text = Annotated[str, AfterValidator(_printable)]
+_NO_CONTROL = r"[^\x00-\x1f\x7f]*"
+#: Free text: printable, UTF-8-encodable.
+Text = Annotated[str, AfterValidator(_printable), Field(json_schema_extra={"pattern": rf"^{_NO_CONTROL}$"})]
+#: A VEN's name: 1-200 characters of Text; the domain also refuses a blank one (with its own
+#: reason), which the pattern states (`\x85` too: Python strips it, a JSON Schema `\s` does not).
+Name = Annotated[
+    Text,
+    Field(
+        min_length=1,
+        max_length=200,
+        json_schema_extra={"pattern": rf"^{_NO_CONTROL}[^\s\x00-\x1f\x7f\x85]{_NO_CONTROL}$"},
+    ),
+]
 
 #: ISO 8601 date-time WITH a zone (`Z` or `+02:00`); naive times are refused, never guessed.
 IsoDatetime = Annotated[
     AwareDatetime,
     BeforeValidator(_iso_text),
     AfterValidator(_in_range),
-    Field(json_schema_extra={"example": "2030-01-01T10:00:00Z"}),
+    Field(
+        description="ISO 8601 with a zone, from 2000-01-01 to 2100-01-01 UTC",
+        json_schema_extra={"example": "2030-01-01T10:00:00Z", "pattern": _YEARS},
+    ),
 ]
 
 

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from api.domain.errors import Collector
+from dr_contracts.rules import MAX_EVENT_DURATION
 
-#: Longest event or direct command: what deployed firmware accepts (`duration_sec` <= 7 days).
-MAX_DURATION = timedelta(days=7)
+#: Longest event or direct command (defined in dr_contracts.rules: the history query needs it too).
+MAX_DURATION = MAX_EVENT_DURATION
 
 
 @dataclass(frozen=True)

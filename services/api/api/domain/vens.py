@@ -17,10 +17,10 @@ from __future__ import annotations
 import secrets
 from typing import Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from api.domain.errors import Collector, Conflict
-from api.domain.fields import Number, RequestBody, Text, VenId
+from api.domain.fields import Name, Number, RequestBody, VenId, omittable
 from dr_contracts.facts import Location, VenRegistered, VenUpdated
 
 AdminStatus = Literal["online", "offline", "active", "maintenance", "disabled"]
@@ -36,7 +36,7 @@ class LocationIn(RequestBody):
 class NewVen(RequestBody):
     """Body of `POST /api/vens`."""
 
-    name: Text = Field(min_length=1, max_length=200)
+    name: Name
     location: LocationIn | None = None
     status: AdminStatus | None = None
     registrationId: VenId | None = Field(default=None, description="becomes the venId")
@@ -45,9 +45,11 @@ class NewVen(RequestBody):
 class VenPatch(RequestBody):
     """Body of `PATCH /api/vens/{venId}`: at least one field."""
 
-    name: Text | None = Field(default=None, min_length=1, max_length=200)
-    location: LocationIn | None = None
-    status: AdminStatus | None = None
+    model_config = ConfigDict(json_schema_extra={"minProperties": 1})
+
+    name: Name | None = omittable()
+    location: LocationIn | None = omittable()
+    status: AdminStatus | None = omittable()
 
 
 def new_ven_id(req: NewVen) -> str:

@@ -12,7 +12,7 @@ from .circuits import (
     make_circuit,
 )
 from .curtailment import TOLERANCE_KW, CurtailmentEntry, CurtailmentResult, curtail
-from .errors import DomainError, InvalidValue, UnknownLoad
+from .errors import DomainError, InvalidValue, UnknownLoad, Unsupported
 from .load_shape import SHAPES, Shape, circuit_kw, noise_key, shape_kw
 from .panel import Panel, build_panel
 from .ven import ActiveEvent, LoadShed, SimVen
@@ -39,6 +39,7 @@ __all__ = [
     "Shape",
     "SimVen",
     "UnknownLoad",
+    "Unsupported",
     "build_panel",
     "circuit_kw",
     "curtail",

@@ -29,6 +29,14 @@ class InvalidValue(DomainError):
         self.field = field
 
 
+class Unsupported(DomainError):
+    """The command asks for something this simulated VEN does not do; nothing is changed."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: not supported: {reason}")
+        self.field = field
+
+
 def check_number(field: str, value: object, *, minimum: float = 0.0, strict: bool = False) -> float:
     """Validate a finite real number >= minimum (> when strict); return it as float."""
     if isinstance(value, bool) or not isinstance(value, int | float):

@@ -18,8 +18,9 @@ Rules chosen here (the contract leaves them open):
 - ``shedPowerKw`` = max(0, baseline - usedPowerKw) during an event, else 0. Outside an event
   ``baselinePowerKw`` is the rolling mean of the last 5 minutes.
 - ``currentAmps`` = |usedPowerKw| * 1000 / panelVoltage (net flow through the main breaker).
-- ``target_power_kw`` (setConfig) is stored and reported by ``config()``; the domain does not
-  enforce it.
+- ``target_power_kw`` (setConfig) is refused (``Unsupported``, nothing changed): a VEN that
+  acked a power target would be expected to hold it, and the curtailment model caps circuits
+  once per command, so net power drifts back above any target as loads and PV change.
 - Battery: state of charge is integrated on each tick from the power it had since the last one;
   outside a curtailment it recharges at ``BATTERY_RECHARGE_FRACTION`` of its rated kW until
   full; curtailed, it discharges down to ``BATTERY_RESERVE_SOC`` and then stops.
@@ -36,7 +37,7 @@ from typing import Any
 from .baseline import BASELINE_WINDOW_S, BaselineBuffer
 from .circuits import BATTERY_RECHARGE_FRACTION, BATTERY_RESERVE_SOC
 from .curtailment import CurtailmentEntry, CurtailmentResult, curtail
-from .errors import InvalidValue, check_number, check_time
+from .errors import InvalidValue, Unsupported, check_number, check_time
 from .load_shape import SHAPES, noise_key, shape_kw
 from .panel import Panel, build_panel
 
@@ -80,7 +81,6 @@ class SimVen:
         "panel",
         "report_interval_seconds",
         "seed",
-        "target_power_kw",
         "utc_offset_s",
         "ven_id",
     )
@@ -99,7 +99,6 @@ class SimVen:
         self.panel = panel if panel is not None else build_panel(seed, ven_id)
         self.utc_offset_s = utc_offset_s
         self.report_interval_seconds = report_interval_seconds
-        self.target_power_kw: float | None = None
         self.baseline_buffer = BaselineBuffer()
         self.event: ActiveEvent | None = None
         self.overrides: dict[str, LoadShed] = {}
@@ -329,19 +328,17 @@ class SimVen:
     def set_config(
         self, report_interval_seconds: float | None = None, target_power_kw: float | None = None
     ) -> dict[str, Any]:
-        """Change the report interval and/or the stored target power; returns ``config()``."""
-        if report_interval_seconds is None and target_power_kw is None:
-            raise InvalidValue("data", "set needs report_interval_seconds or target_power_kw")
-        interval = (
-            None
-            if report_interval_seconds is None
-            else check_number("report_interval_seconds", report_interval_seconds, strict=True)
+        """Change the report interval; returns ``config()``. A power target is refused whole."""
+        if target_power_kw is not None:
+            raise Unsupported(
+                "target_power_kw",
+                "this VEN holds no power target (curtail with an event or shedLoad); nothing changed",
+            )
+        if report_interval_seconds is None:
+            raise InvalidValue("data", "set needs report_interval_seconds")
+        self.report_interval_seconds = check_number(
+            "report_interval_seconds", report_interval_seconds, strict=True
         )
-        target = None if target_power_kw is None else check_number("target_power_kw", target_power_kw)
-        if interval is not None:
-            self.report_interval_seconds = interval
-        if target is not None:
-            self.target_power_kw = target
         return self.config()
 
     # ---- queries (`get` op) ------------------------------------------------------------
@@ -394,14 +391,12 @@ class SimVen:
         }
 
     def config(self) -> dict[str, Any]:
-        """Configuration for `get config` (setConfig keys echoed in snake_case too)."""
+        """Configuration for `get config` (the setConfig key echoed in snake_case too)."""
         panel = self.panel
         return {
             "venId": self.ven_id,
             "reportIntervalSeconds": self.report_interval_seconds,
-            "targetPowerKw": self.target_power_kw,
             "report_interval_seconds": self.report_interval_seconds,
-            "target_power_kw": self.target_power_kw,
             "panelAmperageRating": panel.amps,
             "panelVoltage": panel.voltage,
             "panelMaxKw": panel.max_kw,

@@ -1,6 +1,9 @@
-"""Payloads as VENs in the field send them (CONTRACT.md sections 3 and 4), and broken ones.
+"""Payloads as VENs send them, for every test and the benches: one home for sample data.
 
-Shared by the unit and the integration tests of ingest.
+The constants are the examples of docs/contract.md verbatim (their home is dr_contracts.examples, which
+the AsyncAPI document shows too), so tests hold the code to the contract.
+The factories vary them (ids, times, extra keys) for the ingest tests and the benches;
+`MALFORMED` lists broken payloads with the rejection each must get.
 """
 
 from __future__ import annotations
@@ -9,114 +12,62 @@ from typing import Any
 
 import orjson
 
+from dr_contracts.examples import (  # noqa: F401 (re-exported: tests say samples.ACK_A)
+    ACK_A,
+    ACK_B,
+    ACK_C,
+    ACK_PING,
+    ACK_RESTORE,
+    EVENT_COMMAND,
+    LEGACY_TELEMETRY,
+    TELEMETRY,
+)
+
 TS = 1_700_000_000  # 2023-11-14T22:13:20Z
+
+#: Two more loads for `telemetry()`: a generating one (negative power) and a disabled one.
+SOLAR_LOAD = {
+    "loadId": "pv1",
+    "name": "Solar",
+    "type": "pv",
+    "capacityKw": 6.0,
+    "currentPowerKw": -2.1,
+    "shedCapabilityKw": 0.0,
+    "enabled": True,
+    "priority": 9,
+}
+DISABLED_EV_LOAD = {
+    "loadId": "ev1",
+    "name": "EV",
+    "type": "ev",
+    "capacityKw": 7.2,
+    "currentPowerKw": 0.0,
+    "shedCapabilityKw": 7.0,
+    "enabled": False,
+    "priority": 2,
+}
 
 
 def ack_a(ven_id: str = "ven-123", correlation_id: str = "abc123", **extra: Any) -> dict[str, Any]:
     """Shape A: the documented envelope (`ok`, venId inside)."""
-    return {
-        "op": "shedLoad",
-        "correlationId": correlation_id,
-        "ok": True,
-        "ts": TS,
-        "venId": ven_id,
-        "data": {"shedAmount": 5.0},
-    } | extra
+    return _fresh(ACK_A) | {"venId": ven_id, "correlationId": correlation_id} | extra
 
 
 def ack_b(correlation_id: str = "xyz-123", **extra: Any) -> dict[str, Any]:
     """Shape B: deployed firmware, snake_case, no venId (it comes from the topic)."""
-    return {
-        "op": "event",
-        "status": "accepted",
-        "event_id": "evt-123",
-        "requested_shed_kw": 5.0,
-        "actual_shed_kw": 4.8,
-        "ts": TS,
-        "correlationId": correlation_id,
-        "circuits_curtailed": [
-            {
-                "id": "ev1",
-                "name": "EV Charger",
-                "breaker_amps": 50,
-                "original_kw": 8.5,
-                "curtailed_kw": 8.5,
-                "final_kw": 0.0,
-                "critical": False,
-            }
-        ],
-    } | extra
+    return _fresh(ACK_B) | {"ts": TS, "correlationId": correlation_id} | extra
 
 
 def ack_c(correlation_id: str = "cam-1", **extra: Any) -> dict[str, Any]:
-    """Shape C: camelCase firmware with the short circuit form."""
-    return {
-        "op": "event",
-        "status": "completed",
-        "eventId": "evt-9",
-        "requestedShedKw": 4.0,
-        "actualShedKw": 3.5,
-        "ts": TS,
-        "correlationId": correlation_id,
-        "circuits_curtailed": [{"loadId": "circuit_3", "name": "HVAC", "shedKw": 3.5}],
-    } | extra
+    """Shape C: camelCase firmware with the short circuit form, reporting a finished shed."""
+    finished = {"status": "completed", "eventId": "evt-9", "requestedShedKw": 4.0, "ts": TS}
+    return _fresh(ACK_C) | finished | {"correlationId": correlation_id} | extra
 
 
 def telemetry(ven_id: str = "ven-123", ts: int = TS, **extra: Any) -> dict[str, Any]:
-    """The full contract reading: canonical fields and the legacy duplicates."""
-    return {
-        "schemaVersion": "1.0",
-        "venId": ven_id,
-        "timestamp": ts,
-        "usedPowerKw": 2.73,
-        "shedPowerKw": 0.62,
-        "requestedReductionKw": 1.0,
-        "eventId": "evt-9",
-        "baselinePowerKw": 3.35,
-        "batterySoc": 0.54,
-        "panelAmperageRating": 200,
-        "panelVoltage": 240,
-        "panelMaxKw": 48.0,
-        "currentAmps": 34.2,
-        "panelUtilizationPercent": 17.1,
-        "loads": [
-            {
-                "loadId": "hvac1",
-                "name": "HVAC",
-                "type": "hvac",
-                "capacityKw": 3.5,
-                "currentPowerKw": 0.82,
-                "shedCapabilityKw": 0.5,
-                "enabled": True,
-                "priority": 1,
-            },
-            {
-                "loadId": "pv1",
-                "name": "Solar",
-                "type": "pv",
-                "capacityKw": 6.0,
-                "currentPowerKw": -2.1,
-                "shedCapabilityKw": 0.0,
-                "enabled": True,
-                "priority": 9,
-            },
-            {
-                "loadId": "ev1",
-                "name": "EV",
-                "type": "ev",
-                "capacityKw": 7.2,
-                "currentPowerKw": 0.0,
-                "shedCapabilityKw": 7.0,
-                "enabled": False,
-                "priority": 2,
-            },
-        ],
-        "power_kw": 2.73,
-        "shed_kw": 0.62,
-        "base_power_kw": 3.35,
-        "ts": ts,
-        "active_event": "evt-9",
-    } | extra
+    """The full contract reading (canonical fields and the legacy duplicates), three loads."""
+    loads = [*TELEMETRY["loads"], SOLAR_LOAD, DISABLED_EV_LOAD]
+    return _fresh(TELEMETRY | {"venId": ven_id, "timestamp": ts, "ts": ts, "loads": loads}) | extra
 
 
 def legacy_telemetry(ven_id: str | None = "ven-old", ts: int = TS) -> dict[str, Any]:
@@ -138,6 +89,11 @@ def legacy_telemetry(ven_id: str | None = "ven-old", ts: int = TS) -> dict[str, 
 
 def dumps(obj: Any) -> bytes:
     return orjson.dumps(obj)
+
+
+def _fresh(obj: Any) -> Any:
+    """A deep copy (cheap through orjson): callers may change what a factory returns."""
+    return orjson.loads(orjson.dumps(obj))
 
 
 def _without(obj: dict[str, Any], key: str) -> dict[str, Any]:
