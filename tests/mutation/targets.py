@@ -57,7 +57,12 @@ DOMAIN_TESTS: dict[str, tuple[str, ...]] = {
 READ_MODEL_RULES = "tests/integration/api/test_read_model_rules.py"
 VEN_RULES = "tests/integration/dispatcher/test_ven_rules.py"
 SQL_TARGETS: tuple[Target, ...] = (
-    Target("api.adapters.pg_queries", "services/api", (READ_MODEL_RULES,), SQL_TIMEOUT),
+    Target(
+        "api.adapters.pg_queries",
+        "services/api",
+        (READ_MODEL_RULES, "tests/unit/api/test_mutants_pg_queries.py"),
+        SQL_TIMEOUT,
+    ),
     Target(
         "api.adapters.pg_registry",
         "services/api",

@@ -48,7 +48,12 @@ class KafkaFactLog:
             partitions = self._partitions.get(topic) or await self._partitions_of(topic)
             partition = self._partitioner(key, partitions, partitions)
             groups.setdefault((topic, partition), []).append(KafkaResponse(encode_fact(fact), key=key))
-        await asyncio.gather(*(self._publish_batches(t, p, msgs) for (t, p), msgs in groups.items()))
+        outcomes = await asyncio.gather(
+            *(self._publish_batches(t, p, msgs) for (t, p), msgs in groups.items()), return_exceptions=True
+        )  # every batch is awaited, so no failure goes unretrieved; the first one is raised
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
 
     async def _publish_batches(self, topic: str, partition: int, messages: list[KafkaResponse]) -> None:
         """One batch, or as many as the producer's batch size needs (FastStream does not split)."""
