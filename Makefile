@@ -82,7 +82,8 @@ test-containers: images
 compose-check: images
 	$(DOCKER_ENV) $(PY) -m dr_infra.compose_check
 
-# Mutation testing of the domain and SQL rules (docs/mutation.md); MODULES="api.domain ..." for a subset.
+# Mutation testing of the domain and SQL rules (docs/mutation.md); MODULES="api.domain ..." for a subset,
+# MODULES=text for the SQL text mutants only (the five of issue 13 and their neighbours).
 MODULES ?=
 mutate: setup
 	$(PY) -m tests.mutation $(MODULES)

@@ -5,6 +5,8 @@ paths, so it wants one package root per run. Each module therefore gets its own 
 .mutmut/<module>/ holding a link to its top package, a link to tests/ and a generated
 pyproject.toml; mutmut runs there with one worker and never touches the working tree.
 MODULE is a dotted name or a prefix of one (`api.domain`, `dispatcher`); none means all targets.
+The text mutants of the SQL constants (sql_text.py) of the chosen modules run after them; `text`
+selects only those.
 """
 
 from __future__ import annotations

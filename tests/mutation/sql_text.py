@@ -70,14 +70,14 @@ def run(mutant: TextMutant) -> str:
         return "stale"
     file.write_text(text.replace(mutant.old, mutant.new))
     log = work / "pytest.log"
-    if _pytest(mutant.target.tests, log, pythonpath=work) == 0:
+    if _pytest(mutant.target.tests, log, mutant.target.timeout, pythonpath=work) == 0:
         return "survived"
     return "timeout" if "Failed: Timeout" in log.read_text() else "killed"
 
 
-def _pytest(tests: tuple[str, ...], log: Path, pythonpath: Path | None = None) -> int:
+def _pytest(tests: tuple[str, ...], log: Path, timeout: int, pythonpath: Path | None = None) -> int:
     env = {**os.environ, "PYTHONPATH": str(pythonpath)} if pythonpath else None
-    args = ["-x", "-q", "-p", "no:cacheprovider", f"--timeout={SQL_TIMEOUT}", *tests]
+    args = ["-x", "-q", "-p", "no:cacheprovider", f"--timeout={timeout}", *tests]
     with log.open("w") as out:
         command = [sys.executable, "-m", "pytest", *args]
         return subprocess.run(command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT).returncode
@@ -92,7 +92,7 @@ def run_all(wanted: list[str]) -> dict[str, dict]:
     # Unmutated first: a red or unreachable test would otherwise "kill" every mutant.
     SCRATCH.mkdir(parents=True, exist_ok=True)
     tests = tuple(dict.fromkeys(t for m in chosen for t in m.target.tests))
-    if (code := _pytest(tests, SCRATCH / "baseline.log")) != 0:
+    if (code := _pytest(tests, SCRATCH / "baseline.log", SQL_TIMEOUT)) != 0:
         print(f"   [sql text] tests fail unmutated (exit {code}): see {SCRATCH / 'baseline.log'}")
         return {"SQL text mutants": {"error": code}}
     for module in dict.fromkeys(m.target.module for m in chosen):

@@ -87,8 +87,10 @@ def _interrupt(signum: int, _frame: object) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    # A closed terminal or a supervisor's SIGTERM stops the platform like Ctrl-C does.
-    for sig in (signal.SIGHUP, signal.SIGTERM):
+    # A closed terminal or a supervisor's SIGTERM stops the platform like Ctrl-C does. SIGINT
+    # too, explicitly: a shell without job control starts background commands with SIGINT
+    # ignored, and Python keeps an inherited SIG_IGN, so Ctrl-C (or `kill -INT`) would be lost.
+    for sig in (signal.SIGINT, signal.SIGHUP, signal.SIGTERM):
         signal.signal(sig, _interrupt)
     try:
         run(args)

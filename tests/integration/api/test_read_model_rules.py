@@ -91,9 +91,11 @@ async def test_api_and_dispatcher_share_the_online_setting(
 
 
 async def test_offline_vens_do_not_count_in_current_reduction(api: httpx.AsyncClient, pg_db: str) -> None:
-    online, offline = _id("ven-on"), _id("ven-off")
+    """Only online, not deleted VENs taking part count: one of each kind sheds a different amount."""
+    online, offline, deleted = _id("ven-on"), _id("ven-off"), _id("ven-del")
     await _put_ven(pg_db, online, 0)
     await _put_ven(pg_db, offline, _ages(3)[1])
+    await _put_ven(pg_db, deleted, 0)
     event = _fresh(
         await api.post(
             "/api/events",
@@ -101,7 +103,7 @@ async def test_offline_vens_do_not_count_in_current_reduction(api: httpx.AsyncCl
                 "status": "active",
                 "endTime": (datetime.now(UTC) + timedelta(hours=1)).isoformat(),
                 "requestedReductionKw": 10,
-                "venIds": [online, offline],
+                "venIds": [online, offline, deleted],
             },
         )
     )
@@ -110,6 +112,7 @@ async def test_offline_vens_do_not_count_in_current_reduction(api: httpx.AsyncCl
             "UPDATE vens SET active_event_id = %s, shed_power_kw = CASE ven_id WHEN %s THEN 2 ELSE 5 END",
             (event["id"], online),
         )
+        await conn.execute("UPDATE vens SET deleted_at = now() WHERE ven_id = %s", (deleted,))
     detail = (await api.get(f"/api/events/{event['id']}")).json()
     assert (detail["status"], detail["currentReductionKw"]) == ("active", 2)
     assert [e["currentReductionKw"] for e in (await api.get("/api/events/current")).json()] == [2]

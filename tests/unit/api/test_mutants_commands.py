@@ -62,3 +62,7 @@ def test_a_duration_just_over_the_limit_is_refused() -> None:
     with pytest.raises(Invalid) as exc:
         _command(shedKw=1, durationSec=(MAX_DURATION + timedelta(seconds=1)).total_seconds())
     assert [p.code for p in exc.value.problems] == ["out_of_range"]
+
+
+def test_an_event_command_names_the_ven() -> None:
+    assert parse_command(_command(shedKw=1)).venId == "ven-1"
