@@ -9,7 +9,7 @@ registered the VENs itself; `env` overrides settings for this test's services.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Generator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -17,9 +17,31 @@ import httpx
 import pytest
 
 from dr_contracts.topics import KafkaTopics
+from dr_infra.errors import log_tail
 from dr_infra.platform import SERVICES, Platform
 
 from .helpers import INTERVAL_S, ven_prefix
+
+#: Lines of each service's log attached to a failing e2e test's report.
+LOG_TAIL_LINES = 80
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """A failing e2e test carries its services' log tails in its report.
+
+    pytest keeps only the newest three temporary directories, so logs under `tmp_path` are
+    gone by the time someone reads a failure from a long run; the report is what stays.
+    """
+    report = yield
+    tmp_path = getattr(item, "funcargs", {}).get("tmp_path")
+    if report.failed and isinstance(tmp_path, Path):
+        for log in sorted((tmp_path / "logs").glob("*.log")):
+            title = f"{log.stem} log (last {LOG_TAIL_LINES} lines)"
+            report.sections.append((title, log_tail(log, LOG_TAIL_LINES)))
+    return report
 
 
 @pytest.fixture

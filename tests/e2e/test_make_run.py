@@ -1,4 +1,6 @@
-"""`make run` (python -m dr_infra.run): the demo completes, and Ctrl-C leaves nothing behind."""
+"""`make run` (python -m dr_infra.run): the demo completes, Ctrl-C leaves nothing behind, and a
+process that dies by itself (here the in-memory broker, whose log dies with it) stops everything
+with a message naming it."""
 
 from __future__ import annotations
 
@@ -7,6 +9,9 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -18,50 +23,80 @@ from tests.fixtures.waiting import wait_for
 pytestmark = pytest.mark.e2e
 
 
-async def test_demo_event_completes_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
+@dataclass
+class MakeRun:
+    process: asyncio.subprocess.Process
+    log: Path
+
+    def text(self) -> str:
+        return self.log.read_text()
+
+    async def ready(self) -> str:
+        """Wait for the "platform running" line (after the demo, if any); -> the output so far."""
+        await wait_for(
+            lambda: "Ctrl-C to stop" in self.text(),
+            timeout=180,
+            message=lambda: f"make run to be up:\n{self.text()[-3000:]}",
+        )
+        return self.text()
+
+    async def exits_with(self, code: int, children: list[int]) -> None:
+        """It exits with `code`, and so does every process it started."""
+        assert await asyncio.wait_for(self.process.wait(), timeout=60) == code, self.text()[-3000:]
+        await wait_for(
+            lambda: not any(alive(pid) for pid in children),
+            timeout=30,
+            message="every process make run started has exited",
+        )
+
+
+@asynccontextmanager
+async def make_run(tmp_path: Path, *args: str) -> AsyncIterator[MakeRun]:
+    """`python -m dr_infra.run` on free ports in `tmp_path`; killed at the end if still running."""
     log = tmp_path / "run.log"
-    argv = [
-        "-m",
-        "dr_infra.run",
-        "--vens",
-        "3",
-        "--lead-s",
-        "2",
-        "--duration-s",
-        "6",
-        "--api-port",
-        str(free_port()),
-        "--mqtt-port",
-        str(free_port()),
-    ]
+    ports = ["--api-port", str(free_port()), "--mqtt-port", str(free_port())]
     with log.open("wb") as out:
-        runner = await asyncio.create_subprocess_exec(
+        process = await asyncio.create_subprocess_exec(
             sys.executable,
-            *argv,
+            *["-m", "dr_infra.run", *args, *ports],
             stdout=out,
             stderr=subprocess.STDOUT,
             cwd=tmp_path,
             env=os.environ | {"PYTHONUNBUFFERED": "1"},
         )
     try:
-        await wait_for(
-            lambda: "Ctrl-C to stop" in log.read_text(),
-            timeout=180,
-            message=lambda: f"the demo to finish:\n{log.read_text()[-3000:]}",
-        )
-        text = log.read_text()
+        yield MakeRun(process, log)
+    finally:
+        if process.returncode is None:
+            process.kill()
+
+
+async def test_demo_event_completes_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
+    async with make_run(tmp_path, "--vens", "3", "--lead-s", "2", "--duration-s", "6") as run:
+        text = await run.ready()
         assert "summary of evt-" in text and ": completed" in text
         assert "(100%)" in text and "VENs responding 3 of 3" in text
-        children = descendants(runner.pid)
+        children = descendants(run.process.pid)
         assert len(children) >= 8  # three brokers and five services
-        runner.send_signal(signal.SIGINT)
-        assert await asyncio.wait_for(runner.wait(), timeout=60) == 0
-        await wait_for(
-            lambda: not any(alive(pid) for pid in children),
-            timeout=30,
-            message="every process make run started has exited",
-        )
+        run.process.send_signal(signal.SIGINT)
+        await run.exits_with(0, children)
         assert (tmp_path / ".run" / "logs" / "api.log").exists()
-    finally:
-        if runner.returncode is None:
-            runner.kill()
+
+
+def cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+async def test_a_broker_that_dies_stops_make_run_with_its_name(tmp_path: Path) -> None:
+    """The local broker keeps its log in memory: carrying on after it died would leave the
+    projections ahead of an empty log. make run stops instead, and says why."""
+    async with make_run(tmp_path, "--vens", "0") as run:
+        await run.ready()
+        children = descendants(run.process.pid)
+        [broker] = [pid for pid in children if " broker --listener-url" in cmdline(pid)]
+        os.kill(broker, signal.SIGKILL)
+        await run.exits_with(2, children)
+        assert "make run: kafka exited by itself (code -9)" in run.text(), run.text()[-3000:]

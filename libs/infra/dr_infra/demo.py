@@ -7,6 +7,7 @@ the REST API, command counts and latencies from the `ven_commands` read model.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -66,12 +67,23 @@ def create_event(api: httpx.Client, reduction_kw: float, lead_s: float, duration
     return response.json()
 
 
-def follow(api: httpx.Client, dsn: str, event_id: str, *, table_rows: int = 8) -> Progress:
-    """Redraw the event's progress every second until it is over; return the final numbers."""
+def follow(
+    api: httpx.Client,
+    dsn: str,
+    event_id: str,
+    *,
+    table_rows: int = 8,
+    watch: Callable[[], None] = lambda: None,
+) -> Progress:
+    """Redraw the event's progress every second until it is over; return the final numbers.
+
+    `watch` runs every second too: it raises to stop following (make run: a process exited).
+    """
     progress = Progress(event={})
     last = time.monotonic()
     with psycopg.connect(dsn, autocommit=True) as db:
         while True:
+            watch()
             progress.event = api.get(f"/api/events/{event_id}").json()
             row = db.execute(COMMAND_STATS, (event_id,)).fetchone()
             assert row is not None

@@ -4,6 +4,9 @@
 
 Service logs go to .run/logs/<service>.log. After the demo the platform keeps running
 until Ctrl-C, which stops every process this started and removes their temp dirs.
+If any process exits by itself meanwhile (a broker, the database, a service: e.g. the
+projector finding that the in-memory broker lost its log), everything stops, with the name,
+exit code and last log lines of the one that went.
 """
 
 from __future__ import annotations
@@ -12,7 +15,8 @@ import argparse
 import asyncio
 import signal
 import sys
-import threading
+import time
+from collections.abc import Iterable
 from pathlib import Path
 
 import httpx
@@ -24,6 +28,7 @@ from .errors import InfraError
 from .kafka_admin import ensure_topics
 from .platform import Platform
 from .ports import is_port_free
+from .process import ManagedProcess
 from .stack import LocalStack
 
 LOG_DIR = Path(".run/logs")
@@ -49,6 +54,16 @@ def check_ports(args: argparse.Namespace) -> None:
             )
 
 
+def check_alive(processes: Iterable[tuple[str, ManagedProcess]]) -> None:
+    """Raise InfraError naming the first process that exited by itself, with its last log lines."""
+    for name, process in processes:
+        if (code := process.returncode) is not None:
+            raise InfraError(
+                f"{name} exited by itself (code {code}); stopping everything.\n"
+                f"--- last lines of {process.log_path} ---\n{process.log_tail(15)}"
+            )
+
+
 def run(args: argparse.Namespace) -> None:
     check_ports(args)
     print("starting Tansu (Kafka protocol), Mosquitto and PostgreSQL ...", flush=True)
@@ -63,6 +78,14 @@ def run(args: argparse.Namespace) -> None:
         )
         print(f"starting services (logs in {LOG_DIR}/) ...", flush=True)
         with Platform(env, log_dir=LOG_DIR, api_port=args.api_port, vens=args.vens) as platform:
+            processes: list[tuple[str, ManagedProcess]] = [
+                *stack.components().items(),
+                *platform.services.items(),
+            ]
+
+            def watch() -> None:
+                check_alive(processes)
+
             for name, service in platform.services.items():
                 print(f"  {name:<11} pid {service.pid}  log {service.log_path}")
             print(f"REST API on {platform.api_url} (OpenAPI at {platform.api_url}/docs)", flush=True)
@@ -72,13 +95,15 @@ def run(args: argparse.Namespace) -> None:
                     if args.demo:
                         reduction = max(1.0, 0.5 * stats["potentialLoadReductionKw"])
                         event = demo.create_event(api, reduction, args.lead_s, args.duration_s)
-                        progress = demo.follow(api, env["DATABASE_URL"], event["id"])
+                        progress = demo.follow(api, env["DATABASE_URL"], event["id"], watch=watch)
                         print(demo.summary(progress), flush=True)
             print(
                 f"platform running: API {platform.api_url}, MQTT {env['MQTT_URL']}; Ctrl-C to stop",
                 flush=True,
             )
-            threading.Event().wait()
+            while True:
+                watch()
+                time.sleep(1)
 
 
 def _interrupt(signum: int, _frame: object) -> None:

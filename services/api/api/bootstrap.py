@@ -12,12 +12,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from fastapi import FastAPI
-from psycopg import AsyncConnection
-from psycopg.rows import DictRow, dict_row
-from psycopg_pool import AsyncConnectionPool
 
 from api import channels
 from api.adapters.kafka_log import KafkaFactLog
+from api.adapters.pg_pool import read_model_pool
 from api.adapters.pg_queries import PgQueries
 from api.adapters.pg_registry import PgRegistry
 from api.adapters.projection_watch import PgProjectionWatch
@@ -46,21 +44,9 @@ AdaptersFactory = Callable[[Settings], AbstractAsyncContextManager[Adapters]]
 
 @asynccontextmanager
 async def real_adapters(settings: Settings) -> AsyncIterator[Adapters]:
-    """A FastStream Kafka broker (acks=all, topics created if missing) and a psycopg pool (UTC, bounded)."""
+    """A FastStream Kafka broker (acks=all, topics created if missing) and a bounded psycopg pool."""
     async with AsyncExitStack() as stack:
-        pool = AsyncConnectionPool(
-            settings.database_url,
-            min_size=settings.pg_pool_min_size,
-            max_size=settings.pg_pool_max_size,
-            open=False,
-            timeout=5,
-            connection_class=AsyncConnection[DictRow],
-            kwargs={
-                "autocommit": True,
-                "row_factory": dict_row,
-                "options": "-c TimeZone=UTC -c statement_timeout=5000",
-            },
-        )
+        pool = read_model_pool(settings)
         await pool.open(wait=True, timeout=30)
         stack.push_async_callback(pool.close)
         await ensure_platform_topics(settings)
@@ -76,7 +62,7 @@ async def real_adapters(settings: Settings) -> AsyncIterator[Adapters]:
         watch = PgProjectionWatch(pool, settings.projector_group_id, settings.read_your_writes_poll_s)
         stack.push_async_callback(watch.close)
         yield Adapters(
-            KafkaFactLog(broker, publishers),
+            KafkaFactLog(broker, publishers, settings.kafka_answer_timeout_s),
             PgRegistry(pool),
             PgQueries(pool, settings.ven_online_missed_intervals),
             watch,

@@ -37,8 +37,14 @@ class Settings(ServiceSettings, KafkaSettings, PostgresSettings, FleetSettings):
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     #: Producer linger for the API: each request waits for its own write, so batching buys little.
     api_kafka_linger_ms: int = Field(default=1, ge=0)
-    #: Produce request timeout: a write fails with 503 after it.
+    #: The producer's own request timeout; a request gives up sooner (kafka_answer_timeout_s).
     kafka_request_timeout_ms: int = Field(default=5000, ge=100)
+    #: Longest wait for Kafka's acknowledgement of one write (and for a readiness probe):
+    #: beyond it the request answers 503 (docs/api.md, "When a dependency is down").
+    kafka_answer_timeout_s: float = Field(default=1.5, gt=0)
+    #: Longest wait for a pooled connection and for each Postgres round trip (also the
+    #: server's statement_timeout): beyond it the request answers 503.
+    pg_timeout_s: float = Field(default=1.0, gt=0)
     pg_pool_min_size: int = Field(default=2, ge=1)
     pg_pool_max_size: int = Field(default=10, ge=1)
 

@@ -151,7 +151,13 @@ async def test_kafka_down_is_503_and_nothing_written(client: httpx.AsyncClient, 
     response = await client.post("/api/events", json=_event_body())
     assert response.status_code == 503 and response.headers["retry-after"] == "1"
     assert fakes.facts.facts == []
-    assert (await client.get("/ready")).status_code == 503
+    ready = await client.get("/ready")
+    assert ready.status_code == 503 and ready.headers["retry-after"] == "1"
+    assert ready.json() == {
+        "status": "not ready",
+        "kafka": "unavailable: Kafka unreachable",
+        "postgres": "ok",
+    }
 
 
 async def test_read_model_behind_is_a_header(client: httpx.AsyncClient, fakes: Fakes) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from aiokafka.errors import KafkaError
 from faststream.kafka import KafkaBroker
 from faststream.kafka.publisher.usecase import DefaultPublisher
@@ -15,22 +17,33 @@ class KafkaFactLog:
 
     Each append returns the record's partition and offset (FastStream's publish answers with
     aiokafka's RecordMetadata), which read-your-writes waits for in the projection.
+    Both calls wait at most `answer_timeout_s`: a broker that does not answer (frozen, cut
+    off) costs the request a 503 rather than the producer's whole retry budget. A write that
+    timed out may still land once the broker answers again (its outcome is unknown).
     """
 
-    def __init__(self, broker: KafkaBroker, publishers: dict[str, DefaultPublisher]) -> None:
+    def __init__(
+        self, broker: KafkaBroker, publishers: dict[str, DefaultPublisher], answer_timeout_s: float
+    ) -> None:
         self._broker = broker
         self._publishers = publishers
+        self._answer_timeout_s = answer_timeout_s
 
     async def append(self, fact: Fact) -> Position:
         try:
-            meta = await self._publishers[fact.payload.TOPIC].publish(
-                encode_fact(fact), key=fact.key.encode()
-            )
-        except (KafkaError, TimeoutError) as exc:
+            async with asyncio.timeout(self._answer_timeout_s):
+                meta = await self._publishers[fact.payload.TOPIC].publish(
+                    encode_fact(fact), key=fact.key.encode()
+                )
+        except TimeoutError as exc:
+            raise Unavailable(
+                f"Kafka did not acknowledge the write within {self._answer_timeout_s:g} s"
+            ) from exc
+        except KafkaError as exc:
             raise Unavailable(f"Kafka did not acknowledge the write: {type(exc).__name__}") from exc
         return Position(meta.topic, meta.partition, meta.offset)
 
     async def ping(self) -> None:
-        """A metadata round trip to the broker, bounded at 2 s."""
-        if not await self._broker.ping(timeout=2):
-            raise Unavailable("Kafka unreachable")
+        """A metadata round trip to the broker, bounded like a write."""
+        if not await self._broker.ping(timeout=self._answer_timeout_s):
+            raise Unavailable("Kafka did not answer")

@@ -34,5 +34,5 @@ class PgRegistry:
         return [v for v in ven_ids if v not in known]
 
     async def ping(self) -> None:
-        async with self._pool.connection(timeout=2) as conn:
+        async with self._pool.connection() as conn:
             await conn.execute("SELECT 1")

@@ -9,12 +9,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-import structlog
-
 from api.adapters import Pool
 from api.ports import Position
-
-log = structlog.get_logger(__name__)
+from dr_runtime.outage import Outage
 
 _OFFSETS = "SELECT topic, partition, next_offset FROM projection_offsets WHERE group_id = %s"
 
@@ -29,6 +26,7 @@ class PgProjectionWatch:
         self._next: dict[tuple[str, int], int] = {}
         self._waiters: list[tuple[Position, asyncio.Future[None]]] = []
         self._poller: asyncio.Task[None] | None = None
+        self._outage = Outage("postgres", "projection-watch")
 
     def _passed(self, position: Position) -> bool:
         return self._next.get((position.topic, position.partition), -1) > position.offset
@@ -56,7 +54,9 @@ class PgProjectionWatch:
             try:
                 await self._refresh()
             except Exception as exc:  # a failed poll only delays the waiters (they time out)
-                log.warning("projection_watch.poll_failed", error=repr(exc))
+                self._outage.failed(exc)
+            else:
+                self._outage.recovered()
             for position, waiter in self._waiters:
                 if not waiter.done() and self._passed(position):
                     waiter.set_result(None)

@@ -40,6 +40,7 @@ from dr_contracts.facts import (
     new_fact,
 )
 from dr_contracts.topics import MqttTopics
+from dr_runtime.outage import Outage
 
 log = structlog.get_logger()
 
@@ -86,6 +87,9 @@ class Dispatcher:
         self._dirty: set[str] = set()
         self._steps: dict[str, asyncio.Task[None]] = {}
         self._batches: set[asyncio.Task[None]] = set()
+        #: Steps and command batches failing (Kafka, Postgres or MQTT unreachable): logged when
+        #: it starts and ends, not per event or batch; each is retried meanwhile.
+        self.outage = Outage("kafka/postgres/mqtt", "dispatcher")
 
     # ---- facts in ----------------------------------------------------------------------
 
@@ -265,9 +269,11 @@ class Dispatcher:
         if task.cancelled():
             return
         if (error := task.exception()) is not None:
-            log.error("event.step_failed", event_id=eid, error=repr(error))
+            self.outage.failed(error)
+            log.debug("event.step_failed", event_id=eid, error=repr(error))
             self.timers.put(eid, self.clock().timestamp() + STEP_RETRY_S)
             return
+        self.outage.recovered()
         self.reconcile(eid)
 
     def _spawn_batch(self, coro: Coroutine[Any, Any, None]) -> None:
@@ -277,8 +283,13 @@ class Dispatcher:
 
     def _batch_done(self, task: asyncio.Task[None]) -> None:
         self._batches.discard(task)
-        if not task.cancelled() and (error := task.exception()) is not None:
-            log.error("command.batch_failed", error=repr(error))
+        if task.cancelled():
+            return
+        if (error := task.exception()) is not None:
+            self.outage.failed(error)
+            log.debug("command.batch_failed", error=repr(error))
+        else:
+            self.outage.recovered()
 
     # ---- steps -------------------------------------------------------------------------
 

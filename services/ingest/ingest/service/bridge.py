@@ -22,6 +22,7 @@ from aiokafka import AIOKafkaProducer
 
 from dr_contracts.facts import PayloadRejected, encode_fact
 from dr_runtime.kafka import fact_topic
+from dr_runtime.outage import Outage
 from ingest import metrics
 from ingest.adapters.mqtt_source import Subscription
 from ingest.domain.intake import intake
@@ -53,26 +54,28 @@ class Bridge:
         self.subscribed = asyncio.Event()
         #: Messages handed to Kafka by this replica (accepted or rejected).
         self.forwarded = 0
+        #: Each dependency's outage, logged when it starts and ends; its attempts set the backoff.
+        self.mqtt_outage = Outage("mqtt", "bridge")
+        self.kafka_outage = Outage("kafka", "bridge")
 
     async def run(self) -> None:
         """Keep a session open until stopped; reconnect (same id, same session) on failure."""
-        attempt = 0
         while not self.stop.is_set():
+            step = 0
             try:
                 async with self.subscription() as session:
-                    attempt = 0
+                    self.mqtt_outage.recovered()
                     await self._session(session)
             except (aiomqtt.MqttError, OSError) as exc:
-                log.warning("bridge.disconnected", error=str(exc)[:300], attempt=attempt)
+                step = self.mqtt_outage.failed(exc)
             except _KafkaFailed as exc:
-                log.error("bridge.kafka_failed", error=str(exc.__cause__)[:300])
+                step = self.kafka_outage.failed(exc.__cause__ or exc)
             self.subscribed.clear()
             metrics.READY.set(0)
             try:
-                await pause(attempt, self.stop)
+                await pause(step, self.stop)
             except Stopping:
                 return
-            attempt += 1
 
     async def _session(self, session: Subscription) -> None:
         client_id = self.settings.bridge_client_id
@@ -149,6 +152,7 @@ class Bridge:
                     await future
             except Exception as exc:
                 raise _KafkaFailed from exc
+            self.kafka_outage.recovered()
             for message in messages:
                 session.ack(message)
             pending.task_done()

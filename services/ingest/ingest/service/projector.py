@@ -20,6 +20,11 @@ A record that cannot be applied is either poison (skipped, never lost) or a bug 
   does not blame on the content.
   The projector logs `projection.failed` and stops with the stored offsets where they were,
   so nothing is skipped and a fixed projector resumes exactly there.
+
+A log shorter than the stored offsets (the broker lost it: a restart of the local in-memory
+broker, a topic deleted and re-created) is no bug of a record but the same kind of stop:
+`LogLost`, logged as `projection.log_lost`. Carrying on would skip the new log's records
+below the stored offsets as "already applied".
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ from faststream.kafka.subscriber.usecase import BatchSubscriber
 from dr_contracts import jsonio
 from dr_contracts.facts import SCHEMA_VERSION, Fact, TelemetryReported, decode_fact, encode_fact
 from dr_contracts.rejection import Rejected
+from dr_runtime.outage import Outage
 from ingest import metrics
 from ingest.adapters.pg_store import Applied, ProjectionStore, Record, Tp
 from ingest.domain.intake import reject
@@ -50,6 +56,23 @@ log = structlog.get_logger(__name__)
 
 #: A record that is no fact, with the reason dr_contracts gave.
 Poison = tuple[ConsumerRecord, Rejected]
+
+
+#: How often `run` compares each owned partition's stored offset with the end of its log.
+LOG_CHECK_S = 1.0
+
+
+class LogLost(RuntimeError):
+    """A partition's log ends before the offset stored with the projections."""
+
+    def __init__(self, topic: str, partition: int, stored: int, end: int) -> None:
+        super().__init__(
+            f"{topic}/{partition} ends at offset {end}, but the projections hold it up to {stored}: "
+            "the broker lost its log (a restart of an in-memory broker?). Nothing more is applied: "
+            "point KAFKA_BOOTSTRAP_SERVERS at the broker that holds the log, or rebuild the read "
+            "model from what the log holds now (`python -m ingest rebuild`)."
+        )
+        self.where = {"topic": topic, "partition": partition, "stored": stored, "log_end": end}
 
 
 class Projector:
@@ -88,6 +111,8 @@ class Projector:
         self.failure: Exception | None = None
         #: `catch_up` only: per partition, the end of the log to reach before returning.
         self.ends: dict[TopicPartition, int] = {}
+        #: Postgres failing transiently: logged when it starts and ends, retried meanwhile.
+        self.outage = Outage("postgres", "projector")
         listener.projector = self
 
     @property
@@ -115,8 +140,21 @@ class Projector:
             self.stop.set()
 
     async def run(self, *, catch_up: bool = False) -> None:
-        """Until stopped (or a bug); with `catch_up` (rebuild), until the log as it was at start is in."""
+        """Until stopped (or a bug); with `catch_up` (rebuild), until the log as it was at start is in.
+
+        Once a second it also checks that no log ends before its stored offset (`LogLost`).
+        """
+        checked = 0.0
+        loop = asyncio.get_running_loop()
         while not self.stop.is_set():
+            if loop.time() - checked >= LOG_CHECK_S:
+                checked = loop.time()
+                try:
+                    self._check_logs()
+                except LogLost as lost:
+                    self.failure = lost
+                    self.stop.set()
+                    return
             if catch_up and await self._caught_up():
                 log.info("projection.caught_up", group_id=self.store.group_id, partitions=len(self.ends))
                 return
@@ -163,6 +201,9 @@ class Projector:
             tp = (rec.topic, rec.partition)
             if tp not in self.positions:
                 continue  # revoked while in flight
+            stored = self.positions[tp]
+            if stored is not None and rec.offset < stored:
+                self._check_log(rec.topic, rec.partition, stored)
             fact: Fact | Reading | None = None
             try:
                 fact = decode(rec.value or b"")
@@ -226,18 +267,18 @@ class Projector:
         await self._advance(applied, records)
 
     async def _transact(self, records: list[Record]) -> Applied:
-        attempt = 0
         while True:
             try:
-                return await self.store.apply(records, dict(self.positions))
+                applied = await self.store.apply(records, dict(self.positions))
             except Exception as exc:
                 if not transient(exc):
                     raise
                 if missing_partition(exc):
                     self.store.forget_days()
-                log.warning("projection.retry", error=str(exc)[:300], attempt=attempt)
-                await pause(attempt, self.stop)
-                attempt += 1
+                await pause(self.outage.failed(exc), self.stop)
+                continue
+            self.outage.recovered()
+            return applied
 
     async def _skip(self, record: Record, exc: Exception) -> None:
         """A fact Postgres refuses on its own: log it loudly, count it, move past it."""
@@ -254,6 +295,28 @@ class Projector:
         metrics.POISON.labels(record.tp[0]).inc()
         skipped = Record(record.tp, record.offset, None)
         await self._advance(await self._transact([skipped]), [skipped])
+
+    def _check_logs(self) -> None:
+        """`_check_log` for every partition this member owns and has a stored offset for."""
+        if self.rebalancing or not self.assigned.is_set():
+            return
+        for (topic, partition), stored in list(self.positions.items()):
+            if stored is not None:
+                self._check_log(topic, partition, stored)
+
+    def _check_log(self, topic: str, partition: int, stored: int) -> None:
+        """Raise LogLost when the partition's log now ends before the stored offset.
+
+        Only a fetch's high watermark tells (Tansu's `end_offsets` is wrong). Kafka answers a
+        fetch past the end of a lost log with OffsetOutOfRange, and the consumer, reset to the
+        start, fetches the new log's records (checked in `_records`); Tansu answers it with no
+        records and the new end as high watermark (checked once a second from `run`).
+        """
+        end = self.consumer.highwater(TopicPartition(topic, partition))
+        if end is not None and end < stored:
+            lost = LogLost(topic, partition, stored, end)
+            log.error("projection.log_lost", group_id=self.store.group_id, error=str(lost), **lost.where)
+            raise lost
 
     def _failed(self, batch: list[str], exc: Exception) -> None:
         """The bug path's log line: where the projector stopped, and why."""
@@ -383,11 +446,12 @@ class SeekToStored(ConsumerRebalanceListener):
         log.info("projection.assigned", partitions=len(assigned), stored=len(stored))
 
     async def _stored(self, tps: list[Tp]) -> dict[Tp, int]:
-        attempt = 0
+        outage = self.projector.outage
         while True:
             try:
-                return await self.projector.store.stored_offsets(tps)
+                stored = await self.projector.store.stored_offsets(tps)
             except Exception as exc:  # aiokafka would only log it: keep trying instead
-                log.warning("projection.offsets_unavailable", error=str(exc)[:300])
-                await pause(attempt, self.projector.stop)
-                attempt += 1
+                await pause(outage.failed(exc), self.projector.stop)
+                continue
+            outage.recovered()
+            return stored
