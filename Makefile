@@ -10,7 +10,7 @@ API_PORT ?= 8000
 MQTT_PORT ?= 1883
 PYTEST_ARGS ?=
 
-.PHONY: setup system-packages test-tools test unit integration e2e run bench mutate docs lint fmt infra clean
+.PHONY: setup system-packages test-tools test unit integration e2e run bench soak profile mutate docs lint fmt infra clean
 .PHONY: images docker-stop test-containers compose-check
 
 setup: $(STAMP) system-packages
@@ -63,6 +63,15 @@ infra: setup
 
 bench: setup
 	$(PY) -m bench
+
+# py-spy flame graphs of the bridge and the projector under load (.bench/profile/).
+profile: setup
+	$(PY) -m bench.profile
+
+# Not in CI: SOAK_MIN minutes (default 30) of 10,000 simulated VENs and an event every 5 minutes.
+SOAK_MIN ?= 30
+soak: setup
+	$(PY) -m bench.soak --minutes $(SOAK_MIN)
 
 # Containers (docs/operations.md): local images built with nothing pulled, a private dockerd
 # started (as root) when no engine answers; `make docker-stop` stops that dockerd.

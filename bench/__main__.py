@@ -14,12 +14,13 @@ import time
 import traceback
 from collections.abc import Callable
 
-from bench import api, dispatch, ingest, plot, ven_sim
+from bench import api, dispatch, ingest, overload, plot, ven_sim
 from bench.results import RESULTS, print_table
 
 BENCHES: dict[str, Callable[[], None]] = {
     "ven_sim": lambda: ven_sim.main(["--quick"] if "--quick" in sys.argv else []),
     "ingest": lambda: ingest.main([]),
+    "overload": lambda: overload.main([]),
     "api": api.main,
     "dispatch": lambda: dispatch.main([]),
 }

@@ -27,6 +27,7 @@ import json
 import os
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -102,8 +103,12 @@ class Load:
     all_acked: asyncio.Event = field(default_factory=asyncio.Event)
 
 
-async def publish(url: str, topic: str, rate: float, seconds: float, vens: int) -> Load:
-    """Publish `rate` readings/s for `seconds`, QoS 1; count the broker's PUBACKs."""
+async def publish(url: str, topic: str, rate: float, seconds: float, vens: int, first: int = 0) -> Load:
+    """Publish `rate` readings/s for `seconds`, QoS 1; count the broker's PUBACKs.
+
+    Reading i is VEN i % `vens` at its (i // `vens`)-th report; a later phase of the same run
+    starts at `first` (the readings sent before it), so no two readings are the same.
+    """
     host, port = broker_address(url)
     reader, writer = await asyncio.open_connection(host, port)
     writer.write(mqtt_wire.connect(f"bench-pub-{uuid.uuid4().hex[:8]}", 60, None, None))
@@ -120,7 +125,7 @@ async def publish(url: str, topic: str, rate: float, seconds: float, vens: int) 
             due = load.sent  # the broker is behind: wait for acks, keep the window bounded
         now = time.time()
         chunk = []
-        for i in range(load.sent, due):
+        for i in range(first + load.sent, first + due):
             ts = base_ts + (i // vens) * REPORT_INTERVAL_S
             chunk.append(mqtt_wire.publish_qos1(topic_b, i % 65535 + 1, reading(i % vens, ts, now)))
         load.sent = due
@@ -218,10 +223,19 @@ def wait_drained(dsn: str, expected: int) -> int:
         time.sleep(0.2)
 
 
-def run(
-    stack: LocalStack, replicas: int, rate: float, seconds: float
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """One run: its numbers, and its time series."""
+@dataclass
+class Pipeline:
+    """The ingest processes of one run, in their own namespace and database."""
+
+    dsn: str
+    topic: str
+    projector: ServiceProcess
+    bridges: list[ServiceProcess]
+
+
+@contextlib.contextmanager
+def pipeline(stack: LocalStack, replicas: int) -> Iterator[Pipeline]:
+    """One projector and `replicas` bridges on fresh topics and a fresh database; stopped after."""
     ns = f"b{uuid.uuid4().hex[:8]}"
     asyncio.run(ensure_topics(stack.kafka_bootstrap, topic_partitions(ns)))
     dsn = create_database(stack.pg_dsn, f"bench_{ns}")
@@ -247,21 +261,28 @@ def run(
             bridge_env = env | {"BRIDGE_CLIENT_ID": f"bench-{ns}-{i}"}
             bridges.append(service(f"ingest-bridge{i}", "bridge", bridge_env, '"bridge.subscribed"'))
             services.append(bridges[-1])
-        vens = int(rate * REPORT_INTERVAL_S)
-        topic = MqttTopics(f"{ns}/").metering
-        brokers_before = stack_cpu(stack)
-        load = asyncio.run(publish(stack.mqtt_url, topic, rate, seconds, vens))
-        stored = wait_drained(dsn, load.acked)
-        brokers = {k: round(v - brokers_before[k], 1) for k, v in stack_cpu(stack).items()}
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            count, first_sent, last_row, (p50, p99) = conn.execute(_STATS).fetchone()  # type: ignore[misc]
-            series = windows(conn, first_sent) if count else {}
-        cpu = {f"bridge{i}": round(cpu_seconds(b.pid), 1) for i, b in enumerate(bridges)}
-        cpu["projector"] = round(cpu_seconds(projector.pid), 1)
-        cpu |= brokers
+        yield Pipeline(dsn, MqttTopics(f"{ns}/").metering, projector, bridges)
     finally:
         for s in services:
             s.stop()
+
+
+def run(
+    stack: LocalStack, replicas: int, rate: float, seconds: float
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """One run: its numbers, and its time series."""
+    with pipeline(stack, replicas) as ingest:
+        vens = int(rate * REPORT_INTERVAL_S)
+        brokers_before = stack_cpu(stack)
+        load = asyncio.run(publish(stack.mqtt_url, ingest.topic, rate, seconds, vens))
+        stored = wait_drained(ingest.dsn, load.acked)
+        brokers = {k: round(v - brokers_before[k], 1) for k, v in stack_cpu(stack).items()}
+        with psycopg.connect(ingest.dsn, autocommit=True) as conn:
+            count, first_sent, last_row, (p50, p99) = conn.execute(_STATS).fetchone()  # type: ignore[misc]
+            series = windows(conn, first_sent) if count else {}
+        cpu = {f"bridge{i}": round(cpu_seconds(b.pid), 1) for i, b in enumerate(ingest.bridges)}
+        cpu["projector"] = round(cpu_seconds(ingest.projector.pid), 1)
+        cpu |= brokers
     result = {
         "replicas": replicas,
         "offered_per_s": rate,

@@ -1,8 +1,8 @@
 """One picture of the bench time series: ingest rate and lag over time, dispatch fan-out per size.
 
-Reads .bench/ingest_timeseries.json (bench/ingest.py) and .bench/dispatch_timeline.json
-(bench/dispatch.py), draws what is there into .bench/bench.png; a missing series is left
-out with a message.
+Reads .bench/ingest_timeseries.json (bench/ingest.py), .bench/overload_timeseries.json
+(bench/overload.py) and .bench/dispatch_timeline.json (bench/dispatch.py), draws what is
+there into .bench/bench.png; a missing series is left out with a message.
 
     python -m bench.plot
 """
@@ -20,7 +20,7 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from bench.results import DISPATCH_SERIES, INGEST_SERIES, PLOT
+from bench.results import DISPATCH_SERIES, INGEST_SERIES, OVERLOAD_SERIES, PLOT
 
 
 def load(path: Path) -> dict[str, Any]:
@@ -48,6 +48,26 @@ def ingest_lag(ax: Axes, runs: dict[str, Any]) -> None:
     ax.set_ylabel("ms")
 
 
+def overload_flow(ax: Axes, run: dict[str, Any]) -> None:
+    ax.plot(run["t"], run["rows_per_s"], label="rows stored/s")
+    ax.axvline(run["over_end_t"], color="grey", linestyle=":", label="end of the overload")
+    ax.set(title="Overload (2x capacity, then 0.5x): rows/s and lag p99", xlabel="s since first reading sent")
+    ax.set_ylabel("rows/s")
+    lag = ax.twinx()
+    lag_s = [math.nan if v is None else v / 1000 for v in run["lag_p99_ms"]]
+    lag.plot(run["t"], lag_s, color="tab:red")
+    lag.axhline(2, color="tab:red", linestyle=":", linewidth=1)
+    lag.set_ylabel("lag p99, s (red; dotted: 2 s)")
+
+
+def overload_memory(ax: Axes, run: dict[str, Any]) -> None:
+    memory = run["memory"]
+    for name, values in memory.items():
+        if name != "t":
+            ax.plot(memory["t"], values, label=name)
+    ax.set(title="Overload: resident memory per process", xlabel="s since the load began", ylabel="MB")
+
+
 def dispatch(ax: Axes, size: str, timeline: dict[str, Any]) -> None:
     for name, curve in (
         ("commanded (recorded, then published)", timeline["commanded"]),
@@ -60,10 +80,12 @@ def dispatch(ax: Axes, size: str, timeline: dict[str, Any]) -> None:
 
 def save(path: Path = PLOT) -> Path | None:
     """Draw every series there is into `path` (Agg, no display needed); None if there is none."""
-    ingest, timelines = load(INGEST_SERIES), load(DISPATCH_SERIES)
+    ingest, overload, timelines = load(INGEST_SERIES), load(OVERLOAD_SERIES), load(DISPATCH_SERIES)
     panels: list[Callable[[Axes], None]] = (
         [partial(ingest_rate, runs=ingest), partial(ingest_lag, runs=ingest)] if ingest else []
     )
+    if overload:
+        panels += [partial(overload_flow, run=overload), partial(overload_memory, run=overload)]
     for size, timeline in sorted(timelines.items(), key=lambda item: item[1]["vens"]):
         panels.append(partial(dispatch, size=size, timeline=timeline))
     if not panels:

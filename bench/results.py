@@ -12,7 +12,9 @@ RESULTS = BENCH_DIR / "results.json"
 INGEST_SERIES = BENCH_DIR / "ingest_timeseries.json"
 #: Commands and acks over time for each dispatch size (bench/dispatch.py).
 DISPATCH_SERIES = BENCH_DIR / "dispatch_timeline.json"
-#: The one picture of both series (bench/plot.py).
+#: Rate, lag and memory over time of the overload run (bench/overload.py).
+OVERLOAD_SERIES = BENCH_DIR / "overload_timeseries.json"
+#: The one picture of every series (bench/plot.py).
 PLOT = BENCH_DIR / "bench.png"
 
 

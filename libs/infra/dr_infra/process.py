@@ -159,6 +159,28 @@ def cpu_seconds(pid: int | None, *, with_descendants: bool = False) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
+def memory_bytes(pid: int | None, *, with_descendants: bool = False) -> int:
+    """Resident memory of a process: its RSS; with its descendants, the sum of their PSS
+    (each shared page counted once: Postgres backends share the buffer cache). 0 if gone."""
+    if pid is None:
+        return 0
+    if not with_descendants:
+        return _kb_field(Path(f"/proc/{pid}/status"), "VmRSS:") * 1024
+    pids = {pid} | descendants(pid)
+    return sum(_kb_field(Path(f"/proc/{p}/smaps_rollup"), "Pss:") for p in pids) * 1024
+
+
+def _kb_field(path: Path, name: str) -> int:
+    """The kB value of the line starting with `name` in a /proc file (0 if gone)."""
+    try:
+        for line in path.read_text().splitlines():
+            if line.startswith(name):
+                return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
 def _start_time(pid: int) -> str | None:
     """The process's start time (from /proc), to tell a live owner from a reused pid."""
     stat = proc_stat(pid)
