@@ -15,10 +15,11 @@ from dr_contracts.facts import VenDeleted, decode_fact, new_fact
 from dr_contracts.topics import DEFAULT_PARTITIONS, DR_COMMANDS, KafkaTopics
 from dr_infra import ensure_topics, topic_partitions
 from dr_infra.kafka_admin import kafka_metadata
-from dr_runtime.kafka import make_producer, send_facts
+from dr_runtime.kafka import make_producer
 from dr_runtime.settings import KafkaSettings
 from dr_runtime.topics_admin import TopicSetupError, ensure_platform_topics
 from dr_runtime.topics_admin import ensure_topics as ensure_topics_strictly
+from tests.fixtures.kafka_facts import send_facts
 from tests.fixtures.waiting import wait_for
 
 # Keeps group joins at ~1 s instead of 5 s (docs/infrastructure.md).

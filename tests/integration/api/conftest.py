@@ -12,9 +12,10 @@ from api.bootstrap import create_app
 from api.settings import Settings
 from dr_contracts.facts import FactPayload, new_fact
 from dr_contracts.topics import KafkaTopics
-from dr_runtime.kafka import make_consumer, make_producer, send_facts
+from dr_runtime.kafka import make_consumer, make_producer
 from ingest.bootstrap import running_projector
 from ingest.settings import Settings as IngestSettings
+from tests.fixtures.kafka_facts import send_facts
 from tests.fixtures.waiting import wait_for
 
 #: Writes wait this long for the projector: generous, so a loaded machine does not flake.

@@ -16,9 +16,10 @@ from dr_contracts.facts import AckReceived, Fact, FactPayload, TelemetryReported
 from dr_contracts.ids import correlation_id
 from dr_contracts.topics import MqttTopics
 from dr_runtime import mqtt_wire
-from dr_runtime.kafka import make_consumer, make_producer, send_fact, send_facts
+from dr_runtime.kafka import make_consumer, make_producer, send_fact
 from dr_runtime.mqtt import broker_address, make_client
 from dr_runtime.settings import KafkaSettings, MqttSettings
+from tests.fixtures.kafka_facts import send_facts
 from tests.fixtures.waiting import in_background
 from ven_sim.simulator import Simulator
 

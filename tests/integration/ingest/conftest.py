@@ -17,9 +17,10 @@ from aiokafka import AIOKafkaProducer
 from dr_contracts.facts import FactPayload, new_fact
 from dr_contracts.topics import KafkaTopics, MqttTopics
 from dr_infra.services import ServiceProcess, log_probe
-from dr_runtime.kafka import make_producer, send_facts
+from dr_runtime.kafka import make_producer
 from dr_runtime.mqtt import make_client
 from ingest.settings import Settings
+from tests.fixtures.kafka_facts import send_facts
 from tests.fixtures.waiting import wait_for
 
 DEADLINE_S = 30.0

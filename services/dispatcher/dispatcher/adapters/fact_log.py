@@ -2,10 +2,9 @@
 
 Facts (one EventActivated, or a fan-out chunk of 1000 CommandIssued) are grouped by
 partition with aiokafka's DefaultPartitioner, as `send` would place them by key, and each
-group goes out as one batch publish to that partition: one Kafka batch per partition, as
-dr_runtime.kafka.send_facts packs them (FastStream's batch publish takes one partition
-and has no partitioner). The dispatcher needs no record metadata back: an append
-returns once every batch is acknowledged, or raises.
+group goes out as one batch publish to that partition: one Kafka batch per partition
+(FastStream's batch publish takes one partition and has no partitioner). The dispatcher
+needs no record metadata back: an append returns once every batch is acknowledged, or raises.
 """
 
 from __future__ import annotations
