@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from structlog.testing import capture_logs
 
 from dispatcher.domain.retry import RetryPolicy
 from dispatcher.service.dispatcher import Dispatcher
@@ -83,6 +84,18 @@ async def test_scheduled_event_waits_then_activates_with_allocation(world):
     issued = log.of_type("CommandIssued")
     assert {f.payload.attempt for f in issued} == {1} and len(issued) == 2
     assert d.timers.next_due() == END.timestamp()
+
+
+async def test_an_event_that_finds_no_ven_online_says_so(world):
+    d, clock, log, sink, vens = world
+    vens.online = []  # e.g. the telemetry projection is minutes behind: every VEN looks offline
+    with capture_logs() as logs:
+        await start_event(d, clock, created())
+    [activated] = log.of_type("EventActivated")
+    assert activated.payload.allocations == [] and activated.payload.unallocatedKw == 6.0
+    assert sink.published == []
+    [warning] = [e for e in logs if e["event"] == "event.no_vens_online"]
+    assert warning["log_level"] == "warning" and warning["event_id"] == "evt-1", warning
 
 
 async def test_the_vens_are_chosen_before_the_start_and_commanded_at_it(world):

@@ -302,6 +302,13 @@ class Dispatcher:
                 "event.targets_unknown", event_id=event.eventId, ven_ids=unknown[:50], count=len(unknown)
             )
         result = allocate(event.requestedReductionKw, candidates)
+        if not result.shares:  # nobody online in the read model: say so, it may be lagging
+            log.warning(
+                "event.no_vens_online",
+                event_id=event.eventId,
+                requested_kw=event.requestedReductionKw,
+                candidates=len(candidates),
+            )
         return EventActivated(
             eventId=event.eventId,
             activatedAt=activated_at,
