@@ -87,12 +87,20 @@ async def count(settings: Settings, table: str) -> int:
 async def wait_rows(settings: Settings, table: str, expected: int, timeout: float = DEADLINE_S) -> None:  # noqa: ASYNC109
     """Wait until `table` has exactly `expected` rows (more fails at once)."""
 
+    seen: list[int] = []
+
     async def reached() -> bool:
         n = await count(settings, table)
         assert n <= expected, f"{table} has {n} rows, more than the {expected} expected"
+        seen.append(n)
         return n == expected
 
-    await wait_for(reached, timeout, 0.1, lambda: f"{table} never reached {expected} rows")
+    await wait_for(
+        reached,
+        timeout,
+        0.1,
+        lambda: f"{table} never reached {expected} rows (counts seen: {sorted(set(seen))[-10:]})",
+    )
 
 
 def env_of(settings: Settings, **extra: str) -> dict[str, str]:
