@@ -27,19 +27,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
 
 from bench import ingest
+from bench.memory import Memory
 from bench.results import OVERLOAD_SERIES, RESULTS, merge_results, print_table
 from dr_infra import LocalStack
-from dr_infra.process import memory_bytes
 
 OVERLOAD = 2.0
 OVER_S = 60.0
@@ -60,41 +56,6 @@ def measured_capacity() -> tuple[float, int] | None:
     return float(numbers["ingest_rows_per_s"]), int(numbers.get("ingest_best_bridges", 1))
 
 
-@dataclass
-class Memory:
-    """Resident memory of named processes over time (MB), sampled by a background task."""
-
-    pids: dict[str, tuple[int | None, bool]]
-    t: list[float] = field(default_factory=list)
-    mb: dict[str, list[float]] = field(default_factory=dict)
-
-    def sample(self, t: float) -> None:
-        self.t.append(round(t, 2))
-        for name, (pid, tree) in self.pids.items():
-            self.mb.setdefault(name, []).append(round(memory_bytes(pid, with_descendants=tree) / 1e6, 1))
-
-    def peaks(self) -> dict[str, float]:
-        return {name: max(values, default=0.0) for name, values in self.mb.items()}
-
-    @contextmanager
-    def sampling(self) -> Iterator[None]:
-        """Sample every SAMPLE_S in a thread while the block runs (the load generator owns the loop)."""
-        stop = threading.Event()
-        start = time.time()
-
-        def loop() -> None:
-            while not stop.wait(SAMPLE_S):
-                self.sample(time.time() - start)
-
-        thread = threading.Thread(target=loop, name="memory-sampler", daemon=True)
-        thread.start()
-        try:
-            yield
-        finally:
-            stop.set()
-            thread.join()
-
-
 def memory_of(stack: LocalStack, pipeline: ingest.Pipeline) -> Memory:
     pids: dict[str, tuple[int | None, bool]] = {
         f"bridge{i}": (b.pid, False) for i, b in enumerate(pipeline.bridges)
@@ -103,7 +64,7 @@ def memory_of(stack: LocalStack, pipeline: ingest.Pipeline) -> Memory:
     pids["kafka"] = (stack.kafka.pid if stack.kafka else None, False)
     pids["mqtt"] = (stack.mqtt.pid if stack.mqtt else None, False)
     pids["postgres"] = (stack.postgres.pid if stack.postgres else None, True)
-    return Memory(pids)
+    return Memory(pids, SAMPLE_S)
 
 
 async def offer(pipeline: ingest.Pipeline, url: str, capacity: float) -> tuple[int, int, float]:

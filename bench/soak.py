@@ -36,11 +36,11 @@ import psycopg
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from bench.memory import Memory
 from bench.results import BENCH_DIR
 from dr_infra import LocalStack, ensure_topics
 from dr_infra.demo import create_event, wait_for_vens
 from dr_infra.platform import Platform
-from dr_infra.process import memory_bytes
 from dr_runtime.settings import KafkaSettings
 
 INTERVAL_S = 5
@@ -68,14 +68,6 @@ SELECT e.event_id,
 FROM events e LEFT JOIN ven_commands c ON c.event_id = e.event_id
 GROUP BY e.event_id, e.start_time ORDER BY e.start_time
 """
-
-
-def memory(processes: dict[str, tuple[int | None, bool]]) -> dict[str, float]:
-    """MB resident per process (see the module docstring for Postgres)."""
-    return {
-        name: round(memory_bytes(pid, with_descendants=tree) / 1e6, 1)
-        for name, (pid, tree) in processes.items()
-    }
 
 
 def read_p99_ms(api: httpx.Client) -> float:
@@ -155,7 +147,7 @@ def run_events(
     """An event every EVENT_EVERY_S and a memory sample every SAMPLE_S for `minutes`;
     -> (memory series, event ids, their creation times in minutes)."""
     start = time.monotonic()
-    series: dict[str, Any] = {"t": [], "mb": {name: [] for name in processes}}
+    memory = Memory(processes, SAMPLE_S)
     events: list[str] = []
     event_times: list[float] = []
     next_event = start
@@ -166,16 +158,14 @@ def run_events(
             events.append(create_event(api, reduction, EVENT_LEAD_S, EVENT_S)["id"])
             event_times.append(round(elapsed / 60, 2))
             next_event += EVENT_EVERY_S
-        now = memory(processes)
-        series["t"].append(round(elapsed, 1))
-        for name, mb in now.items():
-            series["mb"][name].append(mb)
+        memory.sample(elapsed)
+        now = {name: values[-1] for name, values in memory.mb.items()}
         print(f"soak {elapsed / 60:5.1f} min  events {len(events)}  MB {now}", flush=True)
         time.sleep(SAMPLE_S)
     for event_id in events:  # the last ones may still run
         while api.get(f"/api/events/{event_id}").json()["status"] not in FINISHED:
             time.sleep(2)
-    return series, events, event_times
+    return {"t": memory.t, "mb": memory.mb}, events, event_times
 
 
 def soak(minutes: float, vens: int) -> dict[str, Any]:
