@@ -38,36 +38,37 @@ class KafkaTopics:
 
     namespace: str = ""
 
-    def _name(self, base: str) -> str:
+    def of(self, base: str) -> str:
+        """The concrete name of the topic `base` (a name of DEFAULT_PARTITIONS)."""
         return f"{base}.{self.namespace}" if self.namespace else base
 
     @property
     def dr_events(self) -> str:
-        return self._name(DR_EVENTS)
+        return self.of(DR_EVENTS)
 
     @property
     def ven_registry(self) -> str:
-        return self._name(VEN_REGISTRY)
+        return self.of(VEN_REGISTRY)
 
     @property
     def dr_commands(self) -> str:
-        return self._name(DR_COMMANDS)
+        return self.of(DR_COMMANDS)
 
     @property
     def ven_acks(self) -> str:
-        return self._name(VEN_ACKS)
+        return self.of(VEN_ACKS)
 
     @property
     def ven_telemetry(self) -> str:
-        return self._name(VEN_TELEMETRY)
+        return self.of(VEN_TELEMETRY)
 
     @property
     def ingest_rejected(self) -> str:
-        return self._name(INGEST_REJECTED)
+        return self.of(INGEST_REJECTED)
 
     def all(self) -> dict[str, str]:
         """Base name -> concrete name, for every topic."""
-        return {base: self._name(base) for base in DEFAULT_PARTITIONS}
+        return {base: self.of(base) for base in DEFAULT_PARTITIONS}
 
     def partitions(self, overrides: Mapping[str, int] | None = None) -> dict[str, int]:
         """Concrete name -> partition count for every topic; `overrides` by base name."""
@@ -75,7 +76,7 @@ class KafkaTopics:
         unknown = set(overrides) - set(DEFAULT_PARTITIONS)
         if unknown:
             raise ValueError(f"unknown topics {sorted(unknown)}: known are {sorted(DEFAULT_PARTITIONS)}")
-        return {self._name(base): overrides.get(base, n) for base, n in DEFAULT_PARTITIONS.items()}
+        return {self.of(base): overrides.get(base, n) for base, n in DEFAULT_PARTITIONS.items()}
 
 
 @dataclass(frozen=True)

@@ -45,7 +45,7 @@ def make_consumer(
 
 def fact_topic(settings: KafkaSettings, fact: Fact) -> str:
     """The concrete topic (namespace applied) a fact belongs to."""
-    return settings.topics.all()[fact.payload.TOPIC]
+    return settings.topics.of(fact.payload.TOPIC)
 
 
 async def send_fact(producer: AIOKafkaProducer, settings: KafkaSettings, fact: Fact) -> RecordMetadata:

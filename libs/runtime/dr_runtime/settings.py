@@ -6,6 +6,7 @@ Names are plain environment variables (KAFKA_BOOTSTRAP_SERVERS, MQTT_URL, DATABA
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Annotated, Any
 
 from pydantic import AliasChoices, Field, PositiveInt, field_validator, model_validator
@@ -71,8 +72,9 @@ class KafkaSettings(BaseSettings):
         self.topics.partitions(self.kafka_topic_partitions)  # unknown names fail at start
         return self
 
-    @property
+    @cached_property
     def topics(self) -> KafkaTopics:
+        """Built once: fact_topic asks for it on every append (settings are frozen)."""
         return KafkaTopics(self.topic_namespace)
 
     @property
