@@ -43,6 +43,7 @@ from dr_infra.process import cpu_seconds
 from dr_infra.services import ServiceProcess, log_probe
 from dr_runtime import mqtt_wire
 from dr_runtime.mqtt import broker_address
+from dr_runtime.settings import TelemetryRetention
 from tests import samples
 
 REPORT_INTERVAL_S = 5
@@ -204,6 +205,56 @@ def _ms(seconds: float | None) -> float | None:
     return None if seconds is None else round(seconds * 1000, 1)
 
 
+# Bytes on disk (heap, TOAST, indexes) of every partition of a partitioned table; 0 if absent.
+_TABLE_BYTES = """
+SELECT coalesce(sum(pg_total_relation_size(i.inhrelid)), 0)::bigint
+FROM pg_inherits i WHERE i.inhparent = to_regclass(%s)
+"""
+#: Per-load storage: the rows of the old schema, or the layouts of the compact one.
+_RAW_PARTS = ("ven_telemetry", "ven_load_samples")
+_ROLLUPS = {"1m": ("ven_telemetry_1m", 1440), "15m": ("ven_telemetry_15m", 96)}
+#: The fleet the storage projection is for: 100k VENs reporting every 5 s.
+FLEET_VENS, FLEET_INTERVAL_S = 100_000, 5
+TB = 1e12
+
+
+def storage(conn: psycopg.Connection[Any], readings: int) -> dict[str, float]:
+    """Bytes per stored reading (and per rollup row) in this run's database, and what they
+    make for FLEET_VENS over a month and a year with the retention defaults."""
+    raw = sum(conn.execute(_TABLE_BYTES, (t,)).fetchone()[0] for t in _RAW_PARTS)  # type: ignore[index]
+    layouts = conn.execute(
+        "SELECT coalesce(pg_total_relation_size(to_regclass('load_layouts')), 0)"
+    ).fetchone()
+    per_reading = (raw + layouts[0]) / max(1, readings)  # type: ignore[index]
+    out = {"pg_bytes_per_reading": round(per_reading, 1)}
+    per_day = {"raw": FLEET_VENS * 86_400 / FLEET_INTERVAL_S * per_reading}
+    for name, (table, per_ven_day) in _ROLLUPS.items():
+        if conn.execute("SELECT to_regclass(%s)", (table,)).fetchone()[0] is None:  # type: ignore[index]
+            continue  # a schema without rollups
+        bytes_ = conn.execute(_TABLE_BYTES, (table,)).fetchone()[0]  # type: ignore[index]
+        rows = conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # type: ignore[index]
+        out[f"pg_bytes_per_rollup_{name}"] = round(bytes_ / max(1, rows), 1)
+        per_day[name] = FLEET_VENS * per_ven_day * bytes_ / max(1, rows)
+    settings = TelemetryRetention()
+    kept = {
+        "raw": settings.telemetry_raw_days,
+        "1m": settings.telemetry_1m_days,
+        "15m": settings.telemetry_15m_days,
+    }
+    if len(per_day) == 1:  # no rollups: nothing was ever dropped either
+        kept = {"raw": 10**6}
+
+    def footprint(days: int) -> float:
+        return sum(per_day[k] * min(days, kept[k]) for k in per_day) / TB
+
+    out |= {
+        "storage_tb_per_day_written_100k_vens": round(sum(per_day.values()) / TB, 2),
+        "storage_tb_per_month_100k_vens": round(footprint(30), 2),
+        "storage_tb_after_a_year_100k_vens": round(footprint(365), 2),
+    }
+    return out
+
+
 def stored_count(dsn: str) -> int:
     with psycopg.connect(dsn, autocommit=True) as conn:
         return conn.execute("SELECT count(*) FROM ven_telemetry").fetchone()[0]  # type: ignore[index]
@@ -280,6 +331,7 @@ def run(
         with psycopg.connect(ingest.dsn, autocommit=True) as conn:
             count, first_sent, last_row, (p50, p99) = conn.execute(_STATS).fetchone()  # type: ignore[misc]
             series = windows(conn, first_sent) if count else {}
+            sizes = storage(conn, count)
         cpu = {f"bridge{i}": round(cpu_seconds(b.pid), 1) for i, b in enumerate(ingest.bridges)}
         cpu["projector"] = round(cpu_seconds(ingest.projector.pid), 1)
         cpu |= brokers
@@ -295,6 +347,7 @@ def run(
         "lag_p99_ms": round(p99 * 1000, 1) if count else None,
         "cpu_s": cpu,
         "vens": vens,
+        "storage": sizes,
     }
     return result, {"replicas": replicas, "offered_per_s": rate, "window_s": WINDOW_S, **series}
 
@@ -307,7 +360,9 @@ def per_reading_us(result: dict[str, Any]) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.ingest", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rate", type=float, default=5000.0, help="offered readings/s for the capacity runs")
+    parser.add_argument(
+        "--rate", type=float, default=10_000.0, help="offered readings/s for the capacity runs"
+    )
     parser.add_argument("--seconds", type=float, default=10.0, help="how long VENs publish in each run")
     parser.add_argument("--replicas", type=int, nargs="+", default=[1, 2], help="bridge replicas to try")
     parser.add_argument(
@@ -343,7 +398,10 @@ def main(argv: list[str] | None = None) -> None:
         "ingest_lag_p99_ms_at_capacity": best["lag_p99_ms"],
         "ingest_lost": sum(r["lost"] for r in runs),
     }
-    numbers |= {f"ingest_cpu_us_per_reading_{k}": v for k, v in per_reading_us(runs[0]).items()}
+    cpu = per_reading_us(runs[0])
+    numbers |= {f"ingest_cpu_us_per_reading_{k}": v for k, v in cpu.items()}
+    numbers["cpu_us_per_reading"] = round(sum(cpu.values()), 1)
+    numbers |= steady["storage"]  # the longest run: the most rows per page
     merge_results(numbers)
     INGEST_SERIES.write_text(json.dumps(series) + "\n")
     print_table(numbers)

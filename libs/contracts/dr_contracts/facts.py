@@ -172,7 +172,9 @@ class TelemetryReported(_VenFact):
     reading: Telemetry
     mqttTopic: str
     receivedAt: UtcDatetime
-    raw: dict[str, Any]
+    #: The payload again, only on facts written before the bridge stopped copying it (it
+    #: doubled the record; `reading` holds every field, unknown ones in its extras).
+    raw: dict[str, Any] | None = None
 
 
 # -- ingest.rejected (key: MQTT topic) ------------------------------------------------------
@@ -248,6 +250,14 @@ def new_fact(
         occurredAt=occurred_at or datetime.now(UTC),
         key=payload.key(),
         payload=payload,
+    )
+
+
+def trusted_fact(payload: FactPayload, fact_id: str, occurred_at: datetime) -> Fact:
+    """`new_fact` without validating again what was just validated: for a payload built
+    from a validated model (the bridge's readings), an id it derived, its own clock."""
+    return Fact.model_construct(
+        factId=fact_id, type=payload.TYPE, occurredAt=occurred_at, key=payload.key(), payload=payload
     )
 
 

@@ -102,3 +102,29 @@ class PostgresSettings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore", frozen=True)
 
     database_url: str = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+class TelemetryRetention(BaseSettings):
+    """How long each telemetry resolution is kept: the projector drops whole partitions past
+    it (ingest), and the API picks a resolution that still holds a window (docs/ingest.md)."""
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    #: Days of raw readings kept (day partitions of ven_telemetry).
+    telemetry_raw_days: int = Field(default=7, ge=1)
+    #: Days of 1-minute rollups kept (day partitions of ven_telemetry_1m).
+    telemetry_1m_days: int = Field(default=90, ge=1)
+    #: Days of 15-minute rollups kept (month partitions of ven_telemetry_15m: a month goes
+    #: once all of it is older).
+    telemetry_15m_days: int = Field(default=1830, ge=1)
+    #: How often a projector looks for partitions past their horizon (0: never).
+    telemetry_retention_every_s: float = Field(default=3600.0, ge=0)
+
+    @property
+    def retention_days(self) -> dict[str, int]:
+        """Table -> days kept."""
+        return {
+            "ven_telemetry": self.telemetry_raw_days,
+            "ven_telemetry_1m": self.telemetry_1m_days,
+            "ven_telemetry_15m": self.telemetry_15m_days,
+        }

@@ -86,6 +86,7 @@ def create_app(settings: Settings, adapters: AdaptersFactory = real_adapters) ->
                 metrics,
                 settings.default_page_size,
                 settings.max_page_size,
+                settings,
             )
             yield
 

@@ -5,10 +5,16 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from dr_runtime.settings import FleetSettings, KafkaSettings, PostgresSettings, ServiceSettings
+from dr_runtime.settings import (
+    FleetSettings,
+    KafkaSettings,
+    PostgresSettings,
+    ServiceSettings,
+    TelemetryRetention,
+)
 
 
-class Settings(ServiceSettings, KafkaSettings, PostgresSettings, FleetSettings):
+class Settings(ServiceSettings, KafkaSettings, PostgresSettings, FleetSettings, TelemetryRetention):
     """Everything the API process needs; nothing here connects."""
 
     model_config = SettingsConfigDict(extra="ignore", frozen=True)

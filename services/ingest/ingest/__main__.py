@@ -1,4 +1,4 @@
-"""`python -m ingest bridge|projector|rebuild|migrate` (settings from the environment)."""
+"""`python -m ingest bridge|projector|rebuild|migrate|retention` (settings from the environment)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from dr_contracts.logging import configure_logging
 from dr_runtime.topics_admin import ensure_platform_topics
 from ingest import bootstrap, metrics
 from ingest.adapters.migrations import migrate
+from ingest.service.retention import apply_retention
 from ingest.settings import Settings
 
 
@@ -35,11 +36,17 @@ async def _migrate(settings: Settings, stop: asyncio.Event) -> None:
     await migrate(settings.database_url)
 
 
+async def _retention(settings: Settings, stop: asyncio.Event) -> None:
+    await migrate(settings.database_url)
+    await apply_retention(settings)
+
+
 COMMANDS: dict[str, Callable[[Settings, asyncio.Event], Awaitable[None]]] = {
     "bridge": _bridge,
     "projector": _projector,
     "rebuild": _rebuild,
     "migrate": _migrate,
+    "retention": _retention,
 }
 
 

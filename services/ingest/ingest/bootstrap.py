@@ -23,6 +23,7 @@ from ingest.adapters.pg_store import ProjectionStore
 from ingest.channels import projector_channels
 from ingest.service.bridge import Bridge
 from ingest.service.projector import Projector
+from ingest.service.retention import keep_retention
 from ingest.settings import Settings
 
 STOP_TIMEOUT_S = 15.0
@@ -80,9 +81,18 @@ async def started_projector(
 async def project(
     settings: Settings, store: ProjectionStore, stop: asyncio.Event | None = None, *, catch_up: bool = False
 ) -> None:
-    """Run the projector until stopped or a bug (raised); with `catch_up`, until caught up."""
+    """Run the projector until stopped or a bug (raised); with `catch_up`, until caught up.
+
+    A running projector (not a rebuild) also drops telemetry partitions past their horizon.
+    """
     async with started_projector(settings, store, stop) as projector:
-        await projector.run(catch_up=catch_up)
+        retention = None if catch_up else asyncio.create_task(keep_retention(settings, projector.stop))
+        try:
+            await projector.run(catch_up=catch_up)
+        finally:
+            if retention is not None:
+                retention.cancel()
+                await asyncio.gather(retention, return_exceptions=True)
 
 
 @contextlib.asynccontextmanager

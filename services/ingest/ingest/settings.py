@@ -6,10 +6,16 @@ import socket
 
 from pydantic import Field
 
-from dr_runtime.settings import KafkaSettings, MqttSettings, PostgresSettings, ServiceSettings
+from dr_runtime.settings import (
+    KafkaSettings,
+    MqttSettings,
+    PostgresSettings,
+    ServiceSettings,
+    TelemetryRetention,
+)
 
 
-class Settings(ServiceSettings, KafkaSettings, MqttSettings, PostgresSettings):
+class Settings(ServiceSettings, KafkaSettings, MqttSettings, PostgresSettings, TelemetryRetention):
     """Read from the environment (PROJECTOR_GROUP_ID, BRIDGE_CLIENT_ID, ...)."""
 
     # -- bridge ---------------------------------------------------------------------------

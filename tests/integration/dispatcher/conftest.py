@@ -73,6 +73,7 @@ def ingest_settings(settings: Settings) -> IngestSettings:
         mqtt_topic_root=settings.mqtt_topic_root,
         database_url=settings.database_url,
         bridge_client_id=f"bridge-{ns}",
+        telemetry_retention_every_s=0,  # 2023 readings (tests/samples.py) are past retention
         bridge_session_expiry_s=60,
         projector_group_id=f"projector-{ns}",
         projector_poll_ms=50,

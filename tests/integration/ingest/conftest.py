@@ -45,6 +45,8 @@ def settings(
         kafka_heartbeat_interval_ms=500,
         bridge_client_id=f"bridge-{ns}",
         projector_poll_ms=50,
+        # Readings carry 2023 timestamps (tests/samples.py): past any retention horizon.
+        telemetry_retention_every_s=0,
         # One group per test: Tansu can keep a departed member as a group's leader, and a
         # later member of that group then never gets its partitions (docs/infrastructure.md, Tansu).
         projector_group_id=f"projector-{ns}",

@@ -89,11 +89,26 @@ ORDER BY ts DESC, fact_id LIMIT %(limit)s OFFSET %(offset)s
 _SAMPLES_WHERE = (
     "ven_id = %(ven)s AND ts >= %(start)s AND ts < %(end)s AND (%(load)s::text IS NULL OR load_id = %(load)s)"
 )
+# A view since ingest migration 0002: the per-load arrays of each reading, unnested.
 _SAMPLES = f"""
 SELECT ts AS timestamp, load_id AS "loadId", current_power_kw AS "currentPowerKw",
   shed_capability_kw AS "shedCapabilityKw", enabled
 FROM ven_load_samples WHERE {_SAMPLES_WHERE}
 ORDER BY ts DESC, load_id LIMIT %(limit)s OFFSET %(offset)s
+"""
+
+#: Rollup table of each coarser resolution.
+ROLLUPS = {"1m": "ven_telemetry_1m", "15m": "ven_telemetry_15m"}
+_ROLLUP_WHERE = "ven_id = %(ven)s AND bucket >= %(start)s AND bucket < %(end)s"
+_ROLLUP = """
+SELECT bucket AS timestamp, (used_sum / samples)::float8 AS "usedPowerKw",
+  (shed_sum / nullif(shed_samples, 0))::float8 AS "shedPowerKw", NULL::float8 AS "requestedReductionKw",
+  NULL::text AS "eventId", NULL::float8 AS "batterySoc", samples,
+  used_min AS "usedPowerKwMin", used_max AS "usedPowerKwMax",
+  shed_min AS "shedPowerKwMin", shed_max AS "shedPowerKwMax",
+  (baseline_sum / nullif(baseline_samples, 0))::float8 AS "baselinePowerKw"
+FROM {table} WHERE {where}
+ORDER BY bucket DESC LIMIT %(limit)s OFFSET %(offset)s
 """
 
 _NETWORK = f"""
@@ -211,10 +226,15 @@ class PgQueries:
             return total, await cur.fetchall()
 
     async def telemetry(
-        self, ven_id: str, window: Window, page: Page
+        self, ven_id: str, window: Window, page: Page, resolution: str = "raw"
     ) -> tuple[int, list[dict[str, Any]]] | None:
+        """Readings, or for "1m"/"15m" the rollup buckets that start in the window."""
         params = {"ven": ven_id, "start": window.start, "end": window.end, **_page(page)}
-        return await self._series(ven_id, _TELEMETRY, _TELEMETRY_WHERE, "ven_telemetry", params)
+        if resolution == "raw":
+            return await self._series(ven_id, _TELEMETRY, _TELEMETRY_WHERE, "ven_telemetry", params)
+        table = ROLLUPS[resolution]
+        rows = _ROLLUP.format(table=table, where=_ROLLUP_WHERE)
+        return await self._series(ven_id, rows, _ROLLUP_WHERE, table, params)
 
     async def acks(self, ven_id: str, window: Window, page: Page) -> tuple[int, list[dict[str, Any]]] | None:
         params = {"ven": ven_id, "start": window.start, "end": window.end, **_page(page)}

@@ -16,6 +16,7 @@ from api.entrypoints.metrics import ApiMetrics
 from api.ports import FactLog, Page, Registry, Window
 from api.service import Writer, Written
 from dr_contracts.base import ID_PATTERN, MAX_TS
+from dr_runtime.settings import TelemetryRetention
 
 _ID = re.compile(ID_PATTERN)
 _NO_END = datetime.fromtimestamp(MAX_TS, UTC)
@@ -32,6 +33,8 @@ class Services:
     metrics: ApiMetrics
     default_page: int
     max_page: int
+    #: How long each telemetry resolution is kept (the `auto` resolution needs it).
+    retention: TelemetryRetention
 
 
 async def _services(request: Request) -> Services:
@@ -65,11 +68,13 @@ End = Annotated[
 ]
 
 
-def window(start: datetime | None, end: datetime | None, default_span: timedelta) -> Window:
-    """[start, end): start defaults to `default_span` before `end` (before now when `end` is
+def window(
+    start: datetime | None, end: datetime | None, default_span: timedelta, now: datetime | None = None
+) -> Window:
+    """[start, end): start defaults to `default_span` before `end` (before `now` when `end` is
     open); end to no bound (device clocks run ahead of ours, and their readings must still show)."""
     if start is None:
-        start = (end if end is not None else datetime.now(UTC)) - default_span
+        start = (end if end is not None else now or datetime.now(UTC)) - default_span
     end = end or _NO_END
     if end <= start:
         raise Invalid([Problem("end", "must be after start", "end_before_start")])

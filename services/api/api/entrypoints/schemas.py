@@ -90,9 +90,23 @@ class TelemetryPointOut(BaseModel):
     batterySoc: float | None
 
 
+class TelemetryRollupOut(TelemetryPointOut):
+    """One 1-minute or 15-minute bucket (`timestamp` is its start): means over its readings
+    (`shedPowerKw`, `baselinePowerKw`: over the readings that carried them), extremes, count."""
+
+    samples: int
+    usedPowerKwMin: float
+    usedPowerKwMax: float
+    shedPowerKwMin: float | None
+    shedPowerKwMax: float | None
+    baselinePowerKw: float | None
+
+
 class TelemetryOut(BaseModel):
+    """Points of the resolution named by the `X-Resolution` header: readings (`raw`) or buckets."""
+
     totalCount: int
-    telemetry: list[TelemetryPointOut]
+    telemetry: list[TelemetryRollupOut] | list[TelemetryPointOut]
 
 
 class VenEventOut(BaseModel):

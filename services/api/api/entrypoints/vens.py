@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
 
 from api.domain.commands import SendCommand
 from api.domain.errors import NotFound
+from api.domain.resolution import Requested
+from api.domain.resolution import resolution as choose_resolution
 from api.domain.vens import OVERRIDES, NewVen, VenPatch
 from api.entrypoints.auth import require_read_token, require_write_token
 from api.entrypoints.deps import (
@@ -29,6 +31,8 @@ from api.entrypoints.schemas import (
     DeletedOut,
     LoadOut,
     TelemetryOut,
+    TelemetryPointOut,
+    TelemetryRollupOut,
     VenEventsOut,
     VenOut,
 )
@@ -114,19 +118,41 @@ async def ven_loads(ven_id: str, svc: ServicesDep) -> list[LoadOut]:
     return (await _ven(svc, ven_id))["loads"]
 
 
-@reads.get("/{ven_id}/telemetry", responses=ERROR_RESPONSES)
+_RESOLUTION_HEADER = {
+    "X-Resolution": {
+        "description": "the resolution of the points: `raw` (readings), `1m` or `15m` (rollup buckets)",
+        "schema": {"type": "string", "enum": ["raw", "1m", "15m"]},
+    }
+}
+
+
+@reads.get(
+    "/{ven_id}/telemetry",
+    responses={**ERROR_RESPONSES, 200: {"description": "Successful Response", "headers": _RESOLUTION_HEADER}},
+)
 async def ven_telemetry(
     ven_id: str,
     svc: ServicesDep,
     page: PageDep,
+    response: Response,
     start: Start = None,
     end: End = None,
+    resolution: Annotated[
+        Requested,
+        Query(description="`auto`: raw up to a day, 1-minute buckets up to a week, else 15-minute"),
+    ] = "auto",
 ) -> TelemetryOut:
-    """Readings in [start, end) (default: the last 24 h), newest first."""
-    found = await svc.queries.telemetry(existing_id("VEN", ven_id), window(start, end, _SERIES_SPAN), page)
+    """Readings in [start, end) (default: the last 24 h), newest first; for longer windows,
+    rollup buckets that start in it. The `X-Resolution` header says which."""
+    now = datetime.now(UTC)
+    span = window(start, end, _SERIES_SPAN, now)
+    used = choose_resolution(resolution, span.start, span.end, now, svc.retention)
+    found = await svc.queries.telemetry(existing_id("VEN", ven_id), span, page, used)
     if found is None:
         raise NotFound("VEN", ven_id)
-    return TelemetryOut.model_validate({"totalCount": found[0], "telemetry": found[1]})
+    response.headers["X-Resolution"] = used
+    point = TelemetryPointOut if used == "raw" else TelemetryRollupOut
+    return TelemetryOut(totalCount=found[0], telemetry=[point.model_validate(row) for row in found[1]])
 
 
 @reads.get("/{ven_id}/events", responses=ERROR_RESPONSES)

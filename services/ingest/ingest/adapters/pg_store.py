@@ -9,7 +9,7 @@ fact twice, whatever failed and whenever.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -20,6 +20,7 @@ from psycopg_pool import AsyncConnectionPool
 from dr_contracts.facts import Fact
 from ingest.adapters.pg_commands import write_commands
 from ingest.adapters.pg_events import write_events, write_registry
+from ingest.adapters.pg_layouts import LoadLayouts
 from ingest.adapters.pg_writes import (
     columns,
     write_readings,
@@ -27,13 +28,14 @@ from ingest.adapters.pg_writes import (
     write_ven_metrics,
 )
 from ingest.domain.batch import Batch
-from ingest.domain.readings import Reading
+from ingest.domain.readings import Layout, Reading, circuits
 
 log = structlog.get_logger(__name__)
 
 Tp = tuple[str, int]
 
-#: Every table `rebuild` empties (offsets included: everything is replayed).
+#: Every table `rebuild` empties (offsets included: everything is replayed). `load_layouts`
+#: stays: its rows never change and running projectors cache their ids (pg_layouts.py).
 PROJECTION_TABLES = (
     "events",
     "event_vens",
@@ -41,7 +43,8 @@ PROJECTION_TABLES = (
     "ven_commands",
     "ven_acks",
     "ven_telemetry",
-    "ven_load_samples",
+    "ven_telemetry_1m",
+    "ven_telemetry_15m",
     "ingest_rejections",
     "projection_offsets",
 )
@@ -71,6 +74,7 @@ class ProjectionStore:
         self.pool = pool
         self.group_id = group_id
         self._days: set[date] = set()
+        self.layouts = LoadLayouts()
 
     async def prepare(self, today: date) -> None:
         """Create the partitions around today ahead of time, off the write path."""
@@ -90,6 +94,7 @@ class ProjectionStore:
         """Apply `records` (log order per partition) where `expected` matches the store."""
         async with self.pool.connection() as conn:
             await self._ensure_days(conn, records)
+            await self.layouts.ensure(conn, _layouts(records))
             async with conn.transaction():
                 return await self._apply(conn, records, expected)
 
@@ -111,7 +116,7 @@ class ProjectionStore:
             applied.positions[record.tp] = record.offset + 1
             if record.fact is not None:
                 batch.add(record.fact)
-        await write_batch(conn, batch)
+        await write_batch(conn, batch, self.layouts.ids)
         await self._write_offsets(conn, applied.positions, stored)
         return applied
 
@@ -144,15 +149,19 @@ class ProjectionStore:
 
 
 async def ensure_days(conn: AsyncConnection, days: Iterable[date]) -> None:
-    """Create the telemetry partitions of these UTC days if missing (own transaction)."""
+    """Create the partitions (readings, rollups) of these UTC days if missing (own transaction)."""
     async with conn.transaction():
         await conn.execute("SELECT ingest_ensure_days(%b::date[])", [sorted(days)])
 
 
-async def write_batch(conn: AsyncConnection, batch: Batch) -> None:
+def _layouts(records: list[Record]) -> set[Layout]:
+    return {tuple(circuits(r.fact)) for r in records if isinstance(r.fact, Reading) and r.fact.loads}
+
+
+async def write_batch(conn: AsyncConnection, batch: Batch, layouts: Mapping[Layout, int]) -> None:
     """Every projection of one batch, in a fixed table order (fewer lock cycles)."""
     await write_registry(conn, batch)
-    await write_readings(conn, batch)
+    await write_readings(conn, batch, layouts)
     await write_ven_metrics(conn, batch)
     await write_commands(conn, batch)
     await write_events(conn, batch)

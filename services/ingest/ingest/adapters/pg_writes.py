@@ -7,6 +7,7 @@ which of two topics was projected first (see domain/commands.py and domain/vens.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from psycopg import AsyncConnection
@@ -14,6 +15,7 @@ from psycopg.types.json import Jsonb
 
 from dr_contracts import jsonio
 from ingest.domain.batch import Batch
+from ingest.domain.readings import Layout, circuits
 from ingest.domain.vens import metrics
 
 
@@ -36,29 +38,71 @@ def _uniform(column: list[Any]) -> list[Any]:
     return column
 
 
-_TELEMETRY = """
-WITH new AS (
+#: Rollup upsert from the readings a statement newly stored (`new`): sums and counts add
+#: up, extremes widen. Only new readings reach it, so a redelivery is never counted twice.
+_ROLLUP = """
+{name} AS (
+    INSERT INTO {table} AS r
+    SELECT ven_id, date_bin('{width}', ts, timestamptz '2000-01-01 00:00+00'), count(*),
+           sum(used_power_kw::numeric), min(used_power_kw), max(used_power_kw),
+           count(shed_power_kw), coalesce(sum(shed_power_kw::numeric), 0), min(shed_power_kw),
+           max(shed_power_kw), count(baseline_power_kw), coalesce(sum(baseline_power_kw::numeric), 0)
+    FROM new GROUP BY 1, 2 ORDER BY 1, 2
+    ON CONFLICT (ven_id, bucket) DO UPDATE SET
+        samples = r.samples + excluded.samples,
+        used_sum = r.used_sum + excluded.used_sum,
+        used_min = least(r.used_min, excluded.used_min),
+        used_max = greatest(r.used_max, excluded.used_max),
+        shed_samples = r.shed_samples + excluded.shed_samples,
+        shed_sum = r.shed_sum + excluded.shed_sum,
+        shed_min = least(r.shed_min, excluded.shed_min),
+        shed_max = greatest(r.shed_max, excluded.shed_max),
+        baseline_samples = r.baseline_samples + excluded.baseline_samples,
+        baseline_sum = r.baseline_sum + excluded.baseline_sum
+)"""
+
+# Per-load values travel as three flat arrays; each reading names its slice (first, count).
+_TELEMETRY = f"""
+WITH loads AS (SELECT %b::float8[] AS power, %b::float8[] AS capability, %b::bool[] AS enabled),
+new AS (
     INSERT INTO ven_telemetry (ven_id, ts, used_power_kw, shed_power_kw, requested_reduction_kw,
-                               event_id, baseline_power_kw, battery_soc, extras, received_at)
-    SELECT * FROM unnest(%b::text[], %b::timestamptz[], %b::float8[], %b::float8[], %b::float8[],
-                         %b::text[], %b::float8[], %b::float8[], %b::jsonb[], %b::timestamptz[])
+                               event_id, baseline_power_kw, battery_soc, extras, received_at,
+                               layout_id, load_power_kw, load_shed_capability_kw, load_enabled)
+    SELECT n.ven_id, n.ts, n.used, n.shed, n.requested, n.event_id, n.baseline, n.soc, n.extras,
+           n.received_at, n.layout_id,
+           CASE WHEN n.count > 0 THEN loads.power[n.first:n.first + n.count - 1] END,
+           CASE WHEN n.count > 0 THEN loads.capability[n.first:n.first + n.count - 1] END,
+           CASE WHEN n.count > 0 THEN loads.enabled[n.first:n.first + n.count - 1] END
+    FROM unnest(%b::text[], %b::timestamptz[], %b::float8[], %b::float8[], %b::float8[],
+                %b::text[], %b::float8[], %b::float8[], %b::jsonb[], %b::timestamptz[],
+                %b::int[], %b::int[], %b::int[])
+         AS n(ven_id, ts, used, shed, requested, event_id, baseline, soc, extras, received_at,
+              layout_id, first, count),
+         loads
     ON CONFLICT DO NOTHING
-    RETURNING ven_id, ts
-)
-INSERT INTO ven_load_samples (ven_id, ts, load_id, current_power_kw, shed_capability_kw, enabled)
-SELECT l.ven_id, l.ts, l.load_id, l.power, l.capability, l.enabled
-FROM unnest(%b::text[], %b::timestamptz[], %b::text[], %b::float8[], %b::float8[], %b::bool[])
-     AS l(ven_id, ts, load_id, power, capability, enabled)
-JOIN new USING (ven_id, ts)
-ON CONFLICT DO NOTHING
+    RETURNING ven_id, ts, used_power_kw, shed_power_kw, baseline_power_kw
+),
+{_ROLLUP.format(name="minute", table="ven_telemetry_1m", width="1 minute")},
+{_ROLLUP.format(name="quarter", table="ven_telemetry_15m", width="15 minutes")}
+SELECT 1
 """
 
 
-async def write_readings(conn: AsyncConnection, batch: Batch) -> None:
-    """New readings and their circuit samples; a reading already stored adds nothing."""
-    readings, loads = [], []
+async def write_readings(conn: AsyncConnection, batch: Batch, layouts: Mapping[Layout, int]) -> None:
+    """New readings (per-load values as arrays in their layout's order) and their rollups;
+    a reading already stored adds nothing."""
+    readings: list[tuple[Any, ...]] = []
+    power: list[Any] = []
+    capability: list[Any] = []
+    enabled: list[Any] = []
     for key in sorted(batch.readings):
         r = batch.readings[key]
+        loads = circuits(r)
+        first = len(power) + 1
+        for load in loads.values():
+            power.append(load.get("currentPowerKw"))
+            capability.append(load.get("shedCapabilityKw"))
+            enabled.append(load.get("enabled"))
         readings.append(
             (
                 r.ven_id,
@@ -71,21 +115,14 @@ async def write_readings(conn: AsyncConnection, batch: Batch) -> None:
                 r.battery_soc,
                 jsonb(r.extras),
                 r.received_at,
+                layouts[tuple(loads)] if loads else None,
+                first,
+                len(loads),
             )
         )
-        loads += [
-            (
-                r.ven_id,
-                r.ts,
-                load["loadId"],
-                load.get("currentPowerKw"),
-                load.get("shedCapabilityKw"),
-                load.get("enabled"),
-            )
-            for load in r.loads
-        ]
     if readings:
-        await conn.execute(_TELEMETRY, [*columns(readings, 10), *columns(loads, 6)])
+        flat = [_uniform(power), _uniform(capability), enabled]
+        await conn.execute(_TELEMETRY, [*flat, *columns(readings, 13)])
 
 
 _REGISTER_SEEN = """

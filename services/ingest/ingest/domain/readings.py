@@ -45,13 +45,30 @@ class Reading:
     extras: dict[str, Any]
 
 
+#: A load layout: the distinct loadIds of a reading, sorted (stored once, in load_layouts).
+Layout = tuple[str, ...]
+
+
+def circuits(reading: Reading) -> dict[str, dict[str, Any]]:
+    """The reading's loads by loadId, sorted by loadId: its load layout (domain of storage).
+
+    A loadId repeated within one reading keeps its first load, as one row per load did.
+    """
+    found: dict[str, dict[str, Any]] = {}
+    for load in reading.loads:
+        found.setdefault(load["loadId"], load)
+    return dict(sorted(found.items()))
+
+
 def reading_of(fact: dict[str, Any]) -> Reading:
     """A decoded TelemetryReported envelope -> Reading (KeyError/TypeError/ValueError if malformed)."""
     payload = fact["payload"]
     r = payload["reading"]
     loads = r["loads"]
-    if not isinstance(loads, list) or not all(isinstance(load, dict) for load in loads):
-        raise TypeError("reading.loads must be a list of objects")
+    if not isinstance(loads, list) or not all(
+        isinstance(load, dict) and isinstance(load.get("loadId"), str) for load in loads
+    ):
+        raise TypeError("reading.loads must be a list of objects with a string loadId")
     return Reading(
         fact_id=_text(fact["factId"]),
         ven_id=_text(r["venId"]),
