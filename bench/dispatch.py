@@ -37,10 +37,12 @@ from typing import Any
 import orjson
 import psycopg
 
+from bench.ingest import stack_cpu
 from bench.results import DISPATCH_SERIES, merge_results, print_table
 from dr_contracts.facts import EventCreated, EventStopRequested, new_fact
 from dr_infra import LocalStack, ensure_topics, topic_partitions
 from dr_infra.postgres import create_database
+from dr_infra.process import cpu_seconds
 from dr_runtime.kafka import make_consumer, make_producer, send_fact
 from dr_runtime.settings import KafkaSettings
 from ingest.adapters.migrations import migrate
@@ -72,7 +74,9 @@ class Stack:
             "LOG_JSON": "true",
         }
         self.kafka = KafkaSettings(kafka_bootstrap_servers=stack.kafka_bootstrap, topic_namespace=ns)
+        self.local = stack
         self.procs: list[subprocess.Popen[bytes]] = []
+        self.named: dict[str, subprocess.Popen[bytes]] = {}
 
     def spawn(self, name: str, *args: str) -> subprocess.Popen[bytes]:
         LOGS.mkdir(parents=True, exist_ok=True)
@@ -81,7 +85,12 @@ class Stack:
                 [sys.executable, "-m", *args], env=self.env, stdout=out, stderr=subprocess.STDOUT
             )
         self.procs.append(proc)
+        self.named[name.split("-")[0]] = proc  # "sim-10000" -> "sim"
         return proc
+
+    def cpu(self) -> dict[str, float]:
+        """CPU seconds used so far by each process of the run and each broker."""
+        return {name: cpu_seconds(p.pid) for name, p in self.named.items()} | stack_cpu(self.local)
 
     def stop(self, proc: subprocess.Popen[bytes]) -> None:
         if proc.poll() is None:
@@ -221,11 +230,14 @@ async def trial(stack: Stack, n: int) -> tuple[dict[str, float | None], dict[str
         )
         watcher = IssuedWatcher(stack.kafka, event.eventId)
         watching = asyncio.create_task(watcher.run())
+        at_start = asyncio.create_task(_cpu_at(stack, start))
         async with await psycopg.AsyncConnection.connect(stack.dsn, autocommit=True) as conn:
             await append(stack.kafka, event)
             await wait_until("every VEN commanded", lambda: _at_least(len(watcher.issued_ms), n))
             fanned_out = await wait_until("the fan-out logged", lambda: _fanned_out_at(event.eventId))
             commanded = fanned_out - start.timestamp()
+            before, after = await at_start, stack.cpu()
+            fan_out_cpu = {k: round(after[k] - before[k], 2) for k in after}
             projected = ProjectedCurve(conn, event.eventId, start.timestamp())
             acked: float | None = None
             try:
@@ -239,7 +251,8 @@ async def trial(stack: Stack, n: int) -> tuple[dict[str, float | None], dict[str
             in_kafka = watcher.last_ack_ms() / 1000 - start.timestamp()
             print(
                 f"  {n} VENs: commanded {commanded:.3f}s, last ack in Kafka {in_kafka:.3f}s "
-                f"({len(watcher.acks_ms)} acks), all acks in Postgres {acked}s"
+                f"({len(watcher.acks_ms)} acks), all acks in Postgres {acked}s; "
+                f"CPU s from start to fanned out: {fan_out_cpu}"
             )
             watching.cancel()
             await asyncio.gather(watching, return_exceptions=True)
@@ -254,9 +267,16 @@ async def trial(stack: Stack, n: int) -> tuple[dict[str, float | None], dict[str
             }
         label = f"{n // 1000}k" if n % 1000 == 0 else str(n)
         numbers = {f"dispatch_{label}_commanded_s": round(commanded, 3), f"dispatch_{label}_acked_s": acked}
+        numbers |= {f"dispatch_{label}_fan_out_cpu_s_{k}": v for k, v in fan_out_cpu.items()}
         return numbers, {label: timeline}
     finally:
         stack.stop(sim)
+
+
+async def _cpu_at(stack: Stack, moment: datetime) -> dict[str, float]:
+    """Every process's CPU seconds at `moment` (the event's start)."""
+    await asyncio.sleep(max(0.0, moment.timestamp() - time.time()))
+    return stack.cpu()
 
 
 async def _fanned_out_at(event_id: str) -> float | None:

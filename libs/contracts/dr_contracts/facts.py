@@ -253,14 +253,6 @@ def new_fact(
     )
 
 
-def trusted_fact(payload: FactPayload, fact_id: str, occurred_at: datetime) -> Fact:
-    """`new_fact` without validating again what was just validated: for a payload built
-    from a validated model (the bridge's readings), an id it derived, its own clock."""
-    return Fact.model_construct(
-        factId=fact_id, type=payload.TYPE, occurredAt=occurred_at, key=payload.key(), payload=payload
-    )
-
-
 def encode_fact(fact: Fact) -> bytes:
     return fact.model_dump_json().encode()
 

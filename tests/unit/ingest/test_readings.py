@@ -8,10 +8,10 @@ from typing import Any
 import orjson
 import pytest
 
-from dr_contracts.facts import encode_fact
+from dr_contracts.facts import TelemetryReported, decode_fact, encode_fact
 from dr_contracts.topics import MqttTopics
 from ingest.domain.intake import intake
-from ingest.domain.readings import Reading, reading_of
+from ingest.domain.readings import Reading, circuits, reading_of
 from tests import samples
 
 pytestmark = pytest.mark.unit
@@ -68,6 +68,7 @@ def test_legacy_reading_keeps_its_extras() -> None:
         lambda f: f["payload"]["reading"].update(usedPowerKw="2"),
         lambda f: f["payload"]["reading"].update(timestamp="2023-11-14T22:13:20"),
         lambda f: f["payload"]["reading"].update(loads=[1]),
+        lambda f: f["payload"]["reading"]["loads"][0].pop("loadId"),
         lambda f: f["payload"].update(receivedAt=5),
         lambda f: f.pop("factId"),
     ],
@@ -77,3 +78,24 @@ def test_a_malformed_fact_is_refused(damage: Any) -> None:
     damage(fact)
     with pytest.raises((KeyError, TypeError, ValueError)):
         reading_of(fact)
+
+
+def test_circuits_are_the_layout_sorted_by_load_id_and_a_repeated_id_keeps_its_first_load() -> None:
+    body = samples.telemetry()
+    body["loads"] = [
+        {"loadId": "wh", "currentPowerKw": 1.0},
+        {"loadId": "ev", "currentPowerKw": 2.0},
+        {"loadId": "wh", "currentPowerKw": 3.0},
+    ]
+    loads = circuits(reading_of_payload(body))
+    assert list(loads) == ["ev", "wh"]
+    assert loads["wh"]["currentPowerKw"] == 1.0
+
+
+def test_a_telemetry_fact_no_longer_carries_the_payload_twice_and_old_ones_still_decode() -> None:
+    fact = wire(samples.telemetry())
+    assert fact["payload"]["raw"] is None
+    old = fact | {"payload": fact["payload"] | {"raw": samples.telemetry()}}
+    decoded = decode_fact(orjson.dumps(old))
+    assert isinstance(decoded.payload, TelemetryReported) and decoded.payload.raw == samples.telemetry()
+    assert reading_of(old) == reading_of(fact)

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from dr_contracts.acks import normalize_ack
-from dr_contracts.facts import AckReceived, Fact, PayloadRejected, TelemetryReported, new_fact, trusted_fact
+from dr_contracts.facts import AckReceived, Fact, PayloadRejected, TelemetryReported, new_fact
 from dr_contracts.rejection import Rejected, decode_object
 from dr_contracts.telemetry import normalize_telemetry
 from dr_contracts.topics import MAX_PAYLOAD_BYTES, MqttTopics
@@ -61,14 +61,13 @@ def _ack_fact(
 
 
 def _telemetry_fact(obj: dict[str, Any], topic: str, topic_ven_id: str | None, received_at: datetime) -> Fact:
-    """Nine messages in ten: the reading is validated once (normalize_telemetry), and the
-    wrappers around it are built from it without validating it again."""
+    """Nine messages in ten. The reading holds every field of the payload (unknown ones in its
+    extras), so the fact does not carry the payload again. (Building the wrappers with
+    `model_construct` instead of validating them measured slower: 6 against 4 µs.)"""
     reading = normalize_telemetry(obj, topic_ven_id)
-    payload = TelemetryReported.model_construct(
-        venId=reading.venId, reading=reading, mqttTopic=topic, receivedAt=received_at, raw=None
-    )
+    payload = TelemetryReported(venId=reading.venId, reading=reading, mqttTopic=topic, receivedAt=received_at)
     fact_id = _digest("tel", reading.venId, reading.timestamp.isoformat().encode())
-    return trusted_fact(payload, fact_id, received_at)
+    return new_fact(payload, fact_id=fact_id, occurred_at=received_at)
 
 
 def _digest(prefix: str, scope: str, content: bytes) -> str:

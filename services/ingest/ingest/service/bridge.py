@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -129,17 +130,23 @@ class Bridge:
             messages = await session.batch(READ_BATCH)
             received_at = datetime.now(UTC)
             futures = []
+            kinds: Counter[str] = Counter()
             for message in messages:
                 if not session.forwards(message):
                     continue  # a leave marker: acknowledged in order with the others, not forwarded
                 raw = message.payload if isinstance(message.payload, bytes) else bytes(message.payload)
                 fact = intake(message.topic.value, raw, received_at, topics, max_bytes)
-                _count(fact.payload)
-                futures.append(
-                    await self.producer.send(
+                if (kind := _accepted_kind(fact.payload)) is not None:
+                    kinds[kind] += 1
+                try:  # `send` only queues (the linger batches records); it raises when it cannot
+                    queued = await self.producer.send(
                         fact_topic(self.settings, fact), encode_fact(fact), key=fact.key.encode()
                     )
-                )
+                except Exception as exc:  # closing, no metadata: nothing of this read is acknowledged
+                    raise _KafkaFailed from exc
+                futures.append(queued)
+            for kind, n in kinds.items():
+                metrics.BRIDGE_MESSAGES.labels(kind).inc(n)
             pending.put_nowait((futures, messages))
             self.forwarded += len(futures)
 
@@ -162,7 +169,8 @@ class _KafkaFailed(Exception):
     """A produce failed: end the session without acknowledging, so the broker redelivers."""
 
 
-def _count(payload: object) -> None:
+def _accepted_kind(payload: object) -> str | None:
+    """An accepted fact's kind, counted per read; a refusal is counted and logged here (None)."""
     if isinstance(payload, PayloadRejected):
         metrics.REJECTED.labels(payload.code).inc()
         log.info(
@@ -172,5 +180,5 @@ def _count(payload: object) -> None:
             field=payload.field,
             size_bytes=payload.sizeBytes,
         )
-    else:
-        metrics.BRIDGE_MESSAGES.labels(type(payload).__name__).inc()
+        return None
+    return type(payload).__name__
