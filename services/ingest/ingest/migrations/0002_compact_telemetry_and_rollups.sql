@@ -42,10 +42,20 @@ JOIN load_layouts y USING (layout_id)
 CROSS JOIN LATERAL unnest(y.load_ids, t.load_power_kw, t.load_shed_capability_kw, t.load_enabled)
     AS l(load_id, current_power_kw, shed_capability_kw, enabled);
 
--- No query reads readings by event or by time across VENs (the API asks per VEN, through the
--- primary key): these two indexes cost every write and served nothing.
+-- Indexes earn their place (docs/ingest.md#schema names the query each one serves). No query
+-- reads readings by event or by time across VENs (the API asks per VEN, through the primary
+-- key), none reads event_vens by VEN, ven_acks by event or rejections by time: these cost
+-- every write and served nothing.
 DROP INDEX ven_telemetry_event;
 DROP INDEX ven_telemetry_ts_brin;
+DROP INDEX event_vens_ven;
+DROP INDEX ven_acks_event;
+DROP INDEX ingest_rejections_received;
+-- The per-VEN command of an event (GET /api/events/{id}) is looked up by (event_id, ven_id);
+-- (ven_id, first_issued_at) served no query, and (event_id) alone is this one's prefix.
+DROP INDEX ven_commands_ven;
+DROP INDEX ven_commands_event;
+CREATE INDEX ven_commands_event_ven ON ven_commands (event_id, ven_id);
 
 -- Per-VEN rollups, maintained by the projector from the readings each transaction newly
 -- stored (so a redelivered reading, absorbed by the primary key above, is not counted
@@ -108,16 +118,20 @@ SELECT ingest_ensure_days(coalesce(array_agg(DISTINCT (ts AT TIME ZONE 'UTC')::d
 FROM ven_telemetry;
 
 -- Rollups of the readings already stored (the projector keeps them from here on).
-INSERT INTO ven_telemetry_1m
-SELECT ven_id, date_bin('1 minute', ts, timestamptz '2000-01-01 00:00+00'), count(*),
-       sum(used_power_kw::numeric), min(used_power_kw), max(used_power_kw),
-       count(shed_power_kw), coalesce(sum(shed_power_kw::numeric), 0), min(shed_power_kw),
-       max(shed_power_kw), count(baseline_power_kw), coalesce(sum(baseline_power_kw::numeric), 0)
-FROM ven_telemetry GROUP BY 1, 2;
-
-INSERT INTO ven_telemetry_15m
-SELECT ven_id, date_bin('15 minutes', ts, timestamptz '2000-01-01 00:00+00'), count(*),
-       sum(used_power_kw::numeric), min(used_power_kw), max(used_power_kw),
-       count(shed_power_kw), coalesce(sum(shed_power_kw::numeric), 0), min(shed_power_kw),
-       max(shed_power_kw), count(baseline_power_kw), coalesce(sum(baseline_power_kw::numeric), 0)
-FROM ven_telemetry GROUP BY 1, 2;
+DO $$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN SELECT * FROM (VALUES ('ven_telemetry_1m', interval '1 minute'),
+                                   ('ven_telemetry_15m', interval '15 minutes')) AS v(tab, width) LOOP
+        EXECUTE format(
+            'INSERT INTO %I
+             SELECT ven_id, date_bin(%L, ts, timestamptz ''2000-01-01 00:00+00''), count(*),
+                    sum(used_power_kw::numeric), min(used_power_kw), max(used_power_kw),
+                    count(shed_power_kw), coalesce(sum(shed_power_kw::numeric), 0), min(shed_power_kw),
+                    max(shed_power_kw), count(baseline_power_kw),
+                    coalesce(sum(baseline_power_kw::numeric), 0)
+             FROM ven_telemetry GROUP BY 1, 2', r.tab, r.width);
+    END LOOP;
+END
+$$;
