@@ -2,6 +2,7 @@
 
     python -m dr_infra up [--kafka-port N] [--mqtt-port N] [--pg-port N]
     python -m dr_infra asyncapi [--check] [--site DIR]   (docs/asyncapi.yaml: dr_infra.asyncapi)
+    python -m dr_infra pki [--dir .pki] init|server|client|revoke|crl   (dr_infra.pki)
 
 prints the URLs (also as ``export ...`` lines for a shell), blocks until Ctrl-C or
 SIGTERM, then stops everything and removes its temp dirs. Exit code 2 on an
@@ -17,7 +18,7 @@ import threading
 import time
 from collections.abc import Sequence
 
-from . import asyncapi
+from . import asyncapi, pki
 from .errors import InfraError
 from .stack import LocalStack
 
@@ -41,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--no-postgres", action="store_true", help="do not start PostgreSQL")
     up.add_argument("--startup-timeout", type=float, default=60.0, help="seconds to wait for each part")
     asyncapi.add_parser(sub)
+    pki.add_parser(sub)
     return parser
 
 
@@ -101,6 +103,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return up(args)
         if args.command == "asyncapi":
             return asyncapi.main(args)
+        if args.command == "pki":
+            return pki.main(args)
     except InfraError as exc:
         print(f"dr-infra: error: {exc}", file=sys.stderr, flush=True)
         return 2

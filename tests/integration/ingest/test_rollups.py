@@ -6,6 +6,7 @@ rollups included, after a rebuild with the live projection.
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -18,6 +19,7 @@ from aiokafka import AIOKafkaProducer
 from dr_contracts.facts import encode_fact
 from dr_runtime.kafka import fact_topic
 from ingest.adapters.migrations import _apply, migrate, migrations
+from ingest.adapters.pg_layouts import layout_key
 from ingest.adapters.pg_retention import drop_expired
 from ingest.bootstrap import running_projector
 from ingest.domain.intake import intake
@@ -190,7 +192,7 @@ async def test_migration_moves_load_samples_onto_their_readings(settings: Settin
                 " VALUES ('v', %s, %s, 0.5, now())",
                 (ts, 1.5 + minute),
             )
-            for lid, power in [("b", 0.25), ("a", None)][:loads]:
+            for lid, power in [("b", 0.25), ("B", None)][:loads]:  # "B" < "b" in code points
                 await conn.execute(
                     "INSERT INTO ven_load_samples (ven_id, ts, load_id, current_power_kw, enabled)"
                     " VALUES ('v', %s, %s, %s, true)",
@@ -198,16 +200,21 @@ async def test_migration_moves_load_samples_onto_their_readings(settings: Settin
                 )
     await migrate(dsn)
     samples_ = await query(
-        settings, "SELECT ts, load_id, current_power_kw, enabled FROM ven_load_samples ORDER BY ts, load_id"
+        settings,
+        "SELECT ts, load_id, current_power_kw, enabled FROM ven_load_samples"
+        ' ORDER BY ts, load_id COLLATE "C"',
     )
     first, second = datetime(2026, 1, 1, 0, 0, tzinfo=UTC), datetime(2026, 1, 1, 0, 1, tzinfo=UTC)
     both = [
-        (first, "a", None, True),
+        (first, "B", None, True),
         (first, "b", 0.25, True),
-        (second, "a", None, True),
+        (second, "B", None, True),
         (second, "b", 0.25, True),
     ]
     assert samples_ == both[: loads * 2]
+    # The migration's layout is the one the projector computes for the same circuits.
+    layouts = [(["B", "b"], layout_key(("B", "b")))] if loads else []
+    assert await query(settings, "SELECT load_ids, layout_key FROM load_layouts") == layouts
     assert await query(settings, "SELECT samples, used_sum FROM ven_telemetry_1m ORDER BY bucket") == [
         (1, Decimal("1.5")),
         (1, Decimal("2.5")),
@@ -215,3 +222,24 @@ async def test_migration_moves_load_samples_onto_their_readings(settings: Settin
     assert await query(settings, "SELECT samples, used_sum, shed_sum FROM ven_telemetry_15m") == [
         (2, Decimal("4.0"), Decimal("1.0"))
     ]
+
+
+async def test_a_reading_with_hundreds_of_long_circuit_ids_is_stored_and_read_back(
+    settings: Settings, producer: AIOKafkaProducer
+) -> None:
+    """Ids far past the largest btree entry (~2.7 kB; here ~60 kB), in a payload under 128 KiB."""
+    body = reading(0)
+    ids = [
+        f"circuit-{i:04d}-{hashlib.sha512(bytes([i % 256, i // 256])).hexdigest()[:88]}" for i in range(600)
+    ]
+    body["loads"] = [
+        {"loadId": lid, "currentPowerKw": i / 10} for i, lid in enumerate(ids)
+    ]  # barely compressible
+    assert len(samples.dumps(body)) < 128 * 1024
+    async with running_projector(settings):
+        await produce(producer, settings, [body], settings.mqtt_topics.metering)
+        await wait_rows(settings, "ven_load_samples", 600)
+    [(first, last)] = await query(
+        settings, "SELECT min(current_power_kw), max(current_power_kw) FROM ven_load_samples"
+    )
+    assert (first, last) == (0.0, 59.9)

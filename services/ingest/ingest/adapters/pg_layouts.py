@@ -9,6 +9,7 @@ was rolled back. `rebuild` keeps the table for the same reason (processes keep t
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 
 from psycopg import AsyncConnection
@@ -17,10 +18,16 @@ from ingest.domain.readings import Layout
 
 # DO UPDATE (a no-op) rather than DO NOTHING so that an existing layout returns its id too.
 _UPSERT = """
-INSERT INTO load_layouts (load_ids) VALUES (%b::text[])
-ON CONFLICT (load_ids) DO UPDATE SET load_ids = excluded.load_ids
+INSERT INTO load_layouts (load_ids, layout_key) VALUES (%b::text[], %b)
+ON CONFLICT (layout_key) DO UPDATE SET layout_key = excluded.layout_key
 RETURNING layout_id
 """
+
+
+def layout_key(layout: Layout) -> bytes:
+    """The layout's identity in `load_layouts` (as the migration computes it): sha256 of each
+    id prefixed with its length in characters, so that no two layouts share their text."""
+    return hashlib.sha256("".join(f"{len(i)}:{i}" for i in layout).encode()).digest()
 
 
 class LoadLayouts:
@@ -34,7 +41,7 @@ class LoadLayouts:
         missing = sorted(set(layouts) - self.ids.keys())
         for layout in missing:
             async with conn.transaction():
-                cursor = await conn.execute(_UPSERT, [list(layout)])
+                cursor = await conn.execute(_UPSERT, [list(layout), layout_key(layout)])
                 row = await cursor.fetchone()
             assert row is not None  # RETURNING always answers for an upsert
             self.ids[layout] = row[0]

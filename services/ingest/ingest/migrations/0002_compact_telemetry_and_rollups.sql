@@ -3,9 +3,14 @@
 -- A reading's per-load values move onto its ven_telemetry row, as arrays in the order of a
 -- load layout: the sorted loadIds of the reading, stored once here and shared by every
 -- reading (of any VEN) with the same circuits. Rows per reading: 7 -> 1.
+-- A layout is found by a digest of its ids, not by the ids: a VEN may report up to 1,000
+-- circuits, far past the largest btree entry. The digest's text is each id prefixed with its
+-- length ("5:hvac13:ev1"), so no choice of ids can make two layouts collide by concatenation;
+-- ingest/adapters/pg_layouts.py computes the same, with ids in code-point order (COLLATE "C").
 CREATE TABLE load_layouts (
-    layout_id  integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    load_ids   text[] NOT NULL UNIQUE      -- sorted, distinct
+    layout_id   integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    load_ids    text[] NOT NULL,           -- sorted, distinct
+    layout_key  bytea NOT NULL UNIQUE      -- sha256 of the length-prefixed ids
 );
 
 ALTER TABLE ven_telemetry
@@ -14,9 +19,11 @@ ALTER TABLE ven_telemetry
     ADD COLUMN load_shed_capability_kw  float8[],
     ADD COLUMN load_enabled             boolean[];
 
-INSERT INTO load_layouts (load_ids)
-SELECT DISTINCT ids FROM (
-    SELECT array_agg(load_id ORDER BY load_id) AS ids FROM ven_load_samples GROUP BY ven_id, ts
+INSERT INTO load_layouts (load_ids, layout_key)
+SELECT ids, sha256(convert_to(key_text, 'UTF8')) FROM (
+    SELECT DISTINCT array_agg(load_id ORDER BY load_id COLLATE "C") AS ids,
+           string_agg(length(load_id) || ':' || load_id, '' ORDER BY load_id COLLATE "C") AS key_text
+    FROM ven_load_samples GROUP BY ven_id, ts
 ) s
 ORDER BY ids;
 
@@ -24,10 +31,10 @@ UPDATE ven_telemetry t
 SET layout_id = y.layout_id, load_power_kw = s.power, load_shed_capability_kw = s.capability,
     load_enabled = s.enabled
 FROM (
-    SELECT ven_id, ts, array_agg(load_id ORDER BY load_id) AS ids,
-           array_agg(current_power_kw ORDER BY load_id) AS power,
-           array_agg(shed_capability_kw ORDER BY load_id) AS capability,
-           array_agg(enabled ORDER BY load_id) AS enabled
+    SELECT ven_id, ts, array_agg(load_id ORDER BY load_id COLLATE "C") AS ids,
+           array_agg(current_power_kw ORDER BY load_id COLLATE "C") AS power,
+           array_agg(shed_capability_kw ORDER BY load_id COLLATE "C") AS capability,
+           array_agg(enabled ORDER BY load_id COLLATE "C") AS enabled
     FROM ven_load_samples GROUP BY ven_id, ts
 ) s JOIN load_layouts y ON y.load_ids = s.ids
 WHERE t.ven_id = s.ven_id AND t.ts = s.ts;
