@@ -212,7 +212,8 @@ FROM pg_inherits i WHERE i.inhparent = to_regclass(%s)
 """
 #: Per-load storage: the rows of the old schema, or the layouts of the compact one.
 _RAW_PARTS = ("ven_telemetry", "ven_load_samples")
-_ROLLUPS = {"1m": ("ven_telemetry_1m", 1440), "15m": ("ven_telemetry_15m", 96)}
+#: Rollup tables and their rows per VEN and day.
+_ROLLUPS = {"ven_telemetry_1m": 1440, "ven_telemetry_15m": 96}
 #: The fleet the storage projection is for: 100k VENs reporting every 5 s.
 FLEET_VENS, FLEET_INTERVAL_S = 100_000, 5
 TB = 1e12
@@ -227,25 +228,19 @@ def storage(conn: psycopg.Connection[Any], readings: int) -> dict[str, float]:
     ).fetchone()
     per_reading = (raw + layouts[0]) / max(1, readings)  # type: ignore[index]
     out = {"pg_bytes_per_reading": round(per_reading, 1)}
-    per_day = {"raw": FLEET_VENS * 86_400 / FLEET_INTERVAL_S * per_reading}
-    for name, (table, per_ven_day) in _ROLLUPS.items():
+    per_day = {"ven_telemetry": FLEET_VENS * 86_400 / FLEET_INTERVAL_S * per_reading}
+    for table, per_ven_day in _ROLLUPS.items():
         if conn.execute("SELECT to_regclass(%s)", (table,)).fetchone()[0] is None:  # type: ignore[index]
             continue  # a schema without rollups
         bytes_ = conn.execute(_TABLE_BYTES, (table,)).fetchone()[0]  # type: ignore[index]
         rows = conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # type: ignore[index]
-        out[f"pg_bytes_per_rollup_{name}"] = round(bytes_ / max(1, rows), 1)
-        per_day[name] = FLEET_VENS * per_ven_day * bytes_ / max(1, rows)
-    settings = TelemetryRetention()
-    kept = {
-        "raw": settings.telemetry_raw_days,
-        "1m": settings.telemetry_1m_days,
-        "15m": settings.telemetry_15m_days,
-    }
-    if len(per_day) == 1:  # no rollups: nothing was ever dropped either
-        kept = {"raw": 10**6}
+        out[f"pg_bytes_per_rollup_{table.rsplit('_', 1)[1]}"] = round(bytes_ / max(1, rows), 1)
+        per_day[table] = FLEET_VENS * per_ven_day * bytes_ / max(1, rows)
+    # A schema without rollups never dropped anything either.
+    kept = TelemetryRetention().retention_days if len(per_day) > 1 else {"ven_telemetry": 10**6}
 
     def footprint(days: int) -> float:
-        return sum(per_day[k] * min(days, kept[k]) for k in per_day) / TB
+        return sum(per_day[t] * min(days, kept[t]) for t in per_day) / TB
 
     out |= {
         "storage_tb_per_day_written_100k_vens": round(sum(per_day.values()) / TB, 2),

@@ -188,10 +188,7 @@ def soak(minutes: float, vens: int) -> dict[str, Any]:
             sim = platform.services["ven-sim"]
             sim.stop()
             sent = sim_sent(sim.log_path)
-            telemetry_topic = KafkaSettings(
-                kafka_bootstrap_servers=stack.kafka_bootstrap
-            ).topics.ven_telemetry
-            rows = wait_drained(env["DATABASE_URL"], telemetry_topic, sent)
+            rows = wait_drained(env["DATABASE_URL"], kafka.topics.ven_telemetry, sent)
             with psycopg.connect(env["DATABASE_URL"], autocommit=True) as db:
                 lag_rows = db.execute(_LAG_PER_MINUTE).fetchall()
                 commands = db.execute(_EVENT_COMMANDS).fetchall()

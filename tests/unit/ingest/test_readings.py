@@ -11,7 +11,7 @@ import pytest
 from dr_contracts.facts import TelemetryReported, decode_fact, encode_fact
 from dr_contracts.topics import MqttTopics
 from ingest.domain.intake import intake
-from ingest.domain.readings import Reading, circuits, reading_of
+from ingest.domain.readings import Reading, reading_of
 from tests import samples
 
 pytestmark = pytest.mark.unit
@@ -87,7 +87,7 @@ def test_circuits_are_the_layout_sorted_by_load_id_and_a_repeated_id_keeps_its_f
         {"loadId": "ev", "currentPowerKw": 2.0},
         {"loadId": "wh", "currentPowerKw": 3.0},
     ]
-    loads = circuits(reading_of_payload(body))
+    loads = reading_of_payload(body).circuits
     assert list(loads) == ["ev", "wh"]
     assert loads["wh"]["currentPowerKw"] == 1.0
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from api.adapters import Pool, sql
 from api.adapters.sql import num
+from api.domain.resolution import Resolution
 from api.ports import Page, Window
 from dr_contracts.rules import MAX_EVENT_DURATION, ONLINE_MISSED_INTERVALS
 
@@ -98,7 +99,7 @@ ORDER BY ts DESC, load_id LIMIT %(limit)s OFFSET %(offset)s
 """
 
 #: Rollup table of each coarser resolution.
-ROLLUPS = {"1m": "ven_telemetry_1m", "15m": "ven_telemetry_15m"}
+ROLLUPS: dict[Resolution, str] = {"1m": "ven_telemetry_1m", "15m": "ven_telemetry_15m"}
 _ROLLUP_WHERE = "ven_id = %(ven)s AND bucket >= %(start)s AND bucket < %(end)s"
 _ROLLUP = """
 SELECT bucket AS timestamp, (used_sum / samples)::float8 AS "usedPowerKw",
@@ -226,7 +227,7 @@ class PgQueries:
             return total, await cur.fetchall()
 
     async def telemetry(
-        self, ven_id: str, window: Window, page: Page, resolution: str = "raw"
+        self, ven_id: str, window: Window, page: Page, resolution: Resolution = "raw"
     ) -> tuple[int, list[dict[str, Any]]] | None:
         """Readings, or for "1m"/"15m" the rollup buckets that start in the window."""
         params = {"ven": ven_id, "start": window.start, "end": window.end, **_page(page)}

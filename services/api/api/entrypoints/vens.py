@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
 from fastapi import APIRouter, Depends, Query, Response
 
 from api.domain.commands import SendCommand
 from api.domain.errors import NotFound
-from api.domain.resolution import Requested
+from api.domain.resolution import Requested, Resolution
 from api.domain.resolution import resolution as choose_resolution
 from api.domain.vens import OVERRIDES, NewVen, VenPatch
 from api.entrypoints.auth import require_read_token, require_write_token
@@ -121,7 +121,7 @@ async def ven_loads(ven_id: str, svc: ServicesDep) -> list[LoadOut]:
 _RESOLUTION_HEADER = {
     "X-Resolution": {
         "description": "the resolution of the points: `raw` (readings), `1m` or `15m` (rollup buckets)",
-        "schema": {"type": "string", "enum": ["raw", "1m", "15m"]},
+        "schema": {"type": "string", "enum": list(get_args(Resolution))},
     }
 }
 

@@ -28,7 +28,7 @@ from ingest.adapters.pg_writes import (
     write_ven_metrics,
 )
 from ingest.domain.batch import Batch
-from ingest.domain.readings import Layout, Reading, circuits
+from ingest.domain.readings import Layout, Reading
 
 log = structlog.get_logger(__name__)
 
@@ -155,7 +155,7 @@ async def ensure_days(conn: AsyncConnection, days: Iterable[date]) -> None:
 
 
 def _layouts(records: list[Record]) -> set[Layout]:
-    return {tuple(circuits(r.fact)) for r in records if isinstance(r.fact, Reading) and r.fact.loads}
+    return {r.fact.layout for r in records if isinstance(r.fact, Reading) and r.fact.circuits}
 
 
 async def write_batch(conn: AsyncConnection, batch: Batch, layouts: Mapping[Layout, int]) -> None:

@@ -15,7 +15,7 @@ from psycopg.types.json import Jsonb
 
 from dr_contracts import jsonio
 from ingest.domain.batch import Batch
-from ingest.domain.readings import Layout, circuits
+from ingest.domain.readings import Layout
 from ingest.domain.vens import metrics
 
 
@@ -97,9 +97,8 @@ async def write_readings(conn: AsyncConnection, batch: Batch, layouts: Mapping[L
     enabled: list[Any] = []
     for key in sorted(batch.readings):
         r = batch.readings[key]
-        loads = circuits(r)
         first = len(power) + 1
-        for load in loads.values():
+        for load in r.circuits.values():
             power.append(load.get("currentPowerKw"))
             capability.append(load.get("shedCapabilityKw"))
             enabled.append(load.get("enabled"))
@@ -115,9 +114,9 @@ async def write_readings(conn: AsyncConnection, batch: Batch, layouts: Mapping[L
                 r.battery_soc,
                 jsonb(r.extras),
                 r.received_at,
-                layouts[tuple(loads)] if loads else None,
+                layouts[r.layout] if r.circuits else None,
                 first,
-                len(loads),
+                len(r.circuits),
             )
         )
     if readings:

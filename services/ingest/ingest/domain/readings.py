@@ -25,6 +25,10 @@ _PANEL_FIELDS = (
 )
 
 
+#: A load layout: the distinct loadIds of a reading, sorted.
+Layout = tuple[str, ...]
+
+
 @dataclass(frozen=True, slots=True)
 class Reading:
     """One TelemetryReported fact, flattened to what the projections need."""
@@ -43,19 +47,20 @@ class Reading:
     loads: list[dict[str, Any]]
     panel: dict[str, Any]
     extras: dict[str, Any]
+    #: The loads by loadId, sorted: the order of the per-load arrays stored with the reading.
+    circuits: dict[str, dict[str, Any]]
+
+    @property
+    def layout(self) -> Layout:
+        """The reading's load layout (stored once, in load_layouts)."""
+        return tuple(self.circuits)
 
 
-#: A load layout: the distinct loadIds of a reading, sorted (stored once, in load_layouts).
-Layout = tuple[str, ...]
-
-
-def circuits(reading: Reading) -> dict[str, dict[str, Any]]:
-    """The reading's loads by loadId, sorted by loadId: its load layout (domain of storage).
-
-    A loadId repeated within one reading keeps its first load, as one row per load did.
-    """
+def _circuits(loads: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Loads by loadId, sorted by loadId; a loadId repeated in one reading keeps its first
+    load, as one row per load did."""
     found: dict[str, dict[str, Any]] = {}
-    for load in reading.loads:
+    for load in loads:
         found.setdefault(load["loadId"], load)
     return dict(sorted(found.items()))
 
@@ -82,6 +87,7 @@ def reading_of(fact: dict[str, Any]) -> Reading:
         baseline_power_kw=_optional_number(r.get("baselinePowerKw")),
         battery_soc=_optional_number(r.get("batterySoc")),
         loads=loads,
+        circuits=_circuits(loads),
         panel={f: r[f] for f in _PANEL_FIELDS if r.get(f) is not None},
         extras=_object(r.get("extras", {})),
     )
