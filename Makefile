@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 VENS ?= 50
 DEMO ?= 1
 API_PORT ?= 8000
-MQTT_PORT ?= 1883
+MQTT_PORT ?= 8883
 PYTEST_ARGS ?=
 
 .PHONY: setup system-packages test-tools test unit integration e2e run bench soak profile mutate docs lint fmt infra clean
@@ -22,8 +22,9 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e ".[test]"
 	@touch $(STAMP)
 
-# From the distribution, installed only when missing (and only as root): Mosquitto, and the
-# PostgreSQL server binaries. Found like dr_infra finds them: $DR_MOSQUITTO_BIN / PATH / sbin,
+# From the distribution, installed only when missing (and only as root): Mosquitto, the
+# PostgreSQL server binaries, and gcc with Mosquitto's plugin headers (dr_infra.broker_plugin).
+# Found like dr_infra finds them: $DR_MOSQUITTO_BIN / PATH / sbin,
 # $DR_PG_BINDIR / pg_config --bindir / /usr/lib/postgresql.
 define apt_install
 { if [ "$$(id -u)" != 0 ]; then echo "missing: run 'sudo apt-get install $(1)'" >&2; exit 1; fi; \
@@ -37,6 +38,8 @@ system-packages:
 	  || test -x /usr/sbin/mosquitto || test -x /usr/local/sbin/mosquitto || $(call apt_install,mosquitto)
 	@test -x "$${DR_PG_BINDIR:-/nonexistent}/initdb" || test -x "$$(pg_config --bindir 2>/dev/null)/initdb" \
 	  || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || $(call apt_install,postgresql)
+	@{ command -v gcc >/dev/null && test -f /usr/include/mosquitto_broker.h && test -f /usr/include/mosquitto.h; } \
+	  || $(call apt_install,gcc libc6-dev mosquitto-dev libmosquitto-dev)
 
 # Compose's own schema check of deploy/compose.yaml (tests/unit/test_compose.py; no engine
 # needed) is part of every green run: installed as root, else named and the run stops.

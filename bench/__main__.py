@@ -19,10 +19,13 @@ from bench.results import RESULTS, print_table
 
 BENCHES: dict[str, Callable[[], None]] = {
     "ven_sim": lambda: ven_sim.main(["--quick"] if "--quick" in sys.argv else []),
+    "ven_sim_tls": lambda: ven_sim.main(["--tls", *(["--quick"] if "--quick" in sys.argv else [])]),
     "ingest": lambda: ingest.main([]),
+    "ingest_tls": lambda: ingest.main(["--tls", "--replicas", "1"]),
     "overload": lambda: overload.main([]),
     "api": api.main,
     "dispatch": lambda: dispatch.main([]),
+    "dispatch_tls": lambda: dispatch.main(["--tls"]),
 }
 
 

@@ -28,6 +28,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -41,6 +42,8 @@ from bench.ingest import stack_cpu
 from bench.results import DISPATCH_SERIES, merge_results, print_table
 from dr_contracts.facts import EventCreated, EventStopRequested, new_fact
 from dr_infra import LocalStack, ensure_topics, topic_partitions
+from dr_infra.identities import parse_sim_args, provision
+from dr_infra.mosquitto import BrokerTls
 from dr_infra.postgres import create_database
 from dr_infra.process import cpu_seconds
 from dr_runtime.kafka import make_consumer, make_producer, send_fact
@@ -65,7 +68,7 @@ class Stack:
         self.env = os.environ | {
             "KAFKA_BOOTSTRAP_SERVERS": stack.kafka_bootstrap,
             "TOPIC_NAMESPACE": ns,
-            "MQTT_URL": stack.mqtt_url,
+            **stack.env(),
             "MQTT_TOPIC_ROOT": f"{ns}/",
             "DATABASE_URL": dsn,
             "KAFKA_SESSION_TIMEOUT_MS": "2000",
@@ -77,12 +80,27 @@ class Stack:
         self.local = stack
         self.procs: list[subprocess.Popen[bytes]] = []
         self.named: dict[str, subprocess.Popen[bytes]] = {}
+        broker = stack.mosquitto
+        #: With a TLS broker, each service's own certificate (dr_infra.identities).
+        self.identities = provision(broker.tls) if broker.tls else {}
 
-    def spawn(self, name: str, *args: str) -> subprocess.Popen[bytes]:
+    def sim_identity(self, sim_args: list[str]) -> dict[str, str]:
+        """With a TLS broker, the simulator is a legacy gateway for exactly its VENs."""
+        broker = self.local.mosquitto
+        if broker.tls is None:
+            return {}
+        env = provision(broker.tls, parse_sim_args(sim_args), "bench-sim")["ven-sim"]
+        broker.reload()
+        return env
+
+    def spawn(self, name: str, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
         LOGS.mkdir(parents=True, exist_ok=True)
         with open(LOGS / f"dispatch-{name}.log", "wb") as out:
             proc = subprocess.Popen(
-                [sys.executable, "-m", *args], env=self.env, stdout=out, stderr=subprocess.STDOUT
+                [sys.executable, "-m", *args],
+                env=self.env | (env or {}),
+                stdout=out,
+                stderr=subprocess.STDOUT,
             )
         self.procs.append(proc)
         self.named[name.split("-")[0]] = proc  # "sim-10000" -> "sim"
@@ -204,20 +222,8 @@ class IssuedWatcher:
 async def trial(stack: Stack, n: int) -> tuple[dict[str, float | None], dict[str, Any]]:
     """One event to `n` VENs: its numbers, and its timeline."""
     prefix = f"b{n}x{uuid.uuid4().hex[:4]}-"
-    sim = stack.spawn(
-        f"sim-{n}",
-        "ven_sim",
-        "--vens",
-        str(n),
-        "--prefix",
-        prefix,
-        "--interval",
-        str(SIM_INTERVAL_S),
-        "--connections",
-        "4",
-        "--log-level",
-        "INFO",
-    )
+    args = ["--vens", str(n), "--prefix", prefix, "--interval", str(SIM_INTERVAL_S), "--connections", "4"]
+    sim = stack.spawn(f"sim-{n}", "ven_sim", *args, "--log-level", "INFO", env=stack.sim_identity(args))
     try:
         vens = await wait_until(f"{n} VENs registered", lambda: _all_registered(stack.dsn, prefix, n))
         start = datetime.now(UTC) + timedelta(seconds=LEAD_S)
@@ -309,19 +315,22 @@ async def append(kafka: KafkaSettings, payload: EventCreated | EventStopRequeste
         await producer.stop()
 
 
-async def run(sizes: list[int]) -> tuple[dict[str, float | None], dict[str, Any]]:
+async def run(sizes: list[int], tls: bool = False) -> tuple[dict[str, float | None], dict[str, Any]]:
     numbers: dict[str, float | None] = {}
     timelines: dict[str, Any] = {}
-    with LocalStack() as local:
+    with (
+        tempfile.TemporaryDirectory(prefix="dr-bench-pki-") as pki_dir,
+        LocalStack(mqtt_tls=BrokerTls(Path(pki_dir), roots=("+/",)) if tls else None) as local,
+    ):
         ns = f"bench{uuid.uuid4().hex[:6]}"
         await ensure_topics(local.kafka_bootstrap, topic_partitions(ns))
         dsn = create_database(local.pg_dsn, f"bench_{ns}")
         await migrate(dsn)
         stack = Stack(local, ns, dsn)
         try:
-            stack.spawn("bridge", "ingest", "bridge")
+            stack.spawn("bridge", "ingest", "bridge", env=stack.identities.get("bridge"))
             stack.spawn("projector", "ingest", "projector")
-            stack.spawn("dispatcher", "dispatcher")
+            stack.spawn("dispatcher", "dispatcher", env=stack.identities.get("dispatcher"))
             for n in sizes:
                 got, timeline = await trial(stack, n)
                 numbers |= got
@@ -335,10 +344,18 @@ async def run(sizes: list[int]) -> tuple[dict[str, float | None], dict[str, Any]
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.dispatch", description=__doc__)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10_000])
+    parser.add_argument(
+        "--tls",
+        action="store_true",
+        help="MQTT over TLS with certificates and ACLs, the simulator as a gateway; figures get _tls",
+    )
     args = parser.parse_args(argv)
-    numbers, timelines = asyncio.run(run(args.sizes))
+    numbers, timelines = asyncio.run(run(args.sizes, args.tls))
+    if args.tls:
+        numbers = {f"{name}_tls": value for name, value in numbers.items()}
+    else:  # the plotted timelines are the plain-text ones
+        merge_results(timelines, DISPATCH_SERIES)
     merge_results(numbers)
-    merge_results(timelines, DISPATCH_SERIES)
     print_table(numbers)
 
 

@@ -25,6 +25,8 @@ import asyncio
 import contextlib
 import json
 import os
+import ssl
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -38,6 +40,8 @@ import psycopg
 from bench.results import INGEST_SERIES, merge_results, print_table
 from dr_contracts.topics import MqttTopics
 from dr_infra import LocalStack, ensure_topics, topic_partitions
+from dr_infra.identities import provision
+from dr_infra.mosquitto import BrokerTls
 from dr_infra.postgres import create_database
 from dr_infra.process import cpu_seconds
 from dr_infra.services import ServiceProcess, log_probe
@@ -74,9 +78,15 @@ MAX_IN_FLIGHT = 20_000
 DRAIN_STALL_S = 30.0
 WINDOW_S = 0.5
 LOGS = Path(".bench/logs")
+#: With --tls, the load generator is this legacy gateway, owning every VEN it reports for.
+BENCH_GATEWAY = "bench-gateway"
 
 
 # -- the load generator ---------------------------------------------------------------------
+
+
+def ven_id(ven: int) -> str:
+    return f"ven-{ven:06d}"
 
 
 def reading(ven: int, ts: int, sent_at: float) -> bytes:
@@ -84,7 +94,7 @@ def reading(ven: int, ts: int, sent_at: float) -> bytes:
     used = 2.73 + (ven % 7) * 0.1
     return orjson.dumps(
         samples.telemetry(
-            f"ven-{ven:06d}",
+            ven_id(ven),
             ts,
             usedPowerKw=used,
             power_kw=used,
@@ -104,14 +114,23 @@ class Load:
     all_acked: asyncio.Event = field(default_factory=asyncio.Event)
 
 
-async def publish(url: str, topic: str, rate: float, seconds: float, vens: int, first: int = 0) -> Load:
+async def publish(
+    url: str,
+    topic: str,
+    rate: float,
+    seconds: float,
+    vens: int,
+    first: int = 0,
+    tls: ssl.SSLContext | None = None,
+) -> Load:
     """Publish `rate` readings/s for `seconds`, QoS 1; count the broker's PUBACKs.
 
     Reading i is VEN i % `vens` at its (i // `vens`)-th report; a later phase of the same run
-    starts at `first` (the readings sent before it), so no two readings are the same.
+    starts at `first` (the readings sent before it), so no two readings are the same. With
+    `tls`, over TLS with that context's client certificate.
     """
     host, port = broker_address(url)
-    reader, writer = await asyncio.open_connection(host, port)
+    reader, writer = await asyncio.open_connection(host, port, ssl=tls, server_hostname=host if tls else None)
     writer.write(mqtt_wire.connect(f"bench-pub-{uuid.uuid4().hex[:8]}", 60, None, None))
     await writer.drain()
     if (refusal := mqtt_wire.connack_refusal(await reader.readexactly(4))) is not None:
@@ -298,13 +317,15 @@ def pipeline(stack: LocalStack, replicas: int) -> Iterator[Pipeline]:
             "LOG_JSON": "true",
         }
     )
+    broker = stack.mosquitto
+    identities = provision(broker.tls) if broker.tls else {}
     services: list[ServiceProcess] = []
     try:
         projector = service("ingest-projector", "projector", env, '"projection.assigned"')
         services.append(projector)
         bridges = []
         for i in range(replicas):
-            bridge_env = env | {"BRIDGE_CLIENT_ID": f"bench-{ns}-{i}"}
+            bridge_env = env | identities.get("bridge", {}) | {"BRIDGE_CLIENT_ID": f"bench-{ns}-{i}"}
             bridges.append(service(f"ingest-bridge{i}", "bridge", bridge_env, '"bridge.subscribed"'))
             services.append(bridges[-1])
         yield Pipeline(dsn, MqttTopics(f"{ns}/").metering, projector, bridges)
@@ -319,8 +340,9 @@ def run(
     """One run: its numbers, and its time series."""
     with pipeline(stack, replicas) as ingest:
         vens = int(rate * REPORT_INTERVAL_S)
+        tls = load_generator_tls(stack.mosquitto, vens)
         brokers_before = stack_cpu(stack)
-        load = asyncio.run(publish(stack.mqtt_url, ingest.topic, rate, seconds, vens))
+        load = asyncio.run(publish(stack.mqtt_url, ingest.topic, rate, seconds, vens, tls=tls))
         stored = wait_drained(ingest.dsn, load.acked)
         brokers = {k: round(v - brokers_before[k], 1) for k, v in stack_cpu(stack).items()}
         with psycopg.connect(ingest.dsn, autocommit=True) as conn:
@@ -347,6 +369,18 @@ def run(
     return result, {"replicas": replicas, "offered_per_s": rate, "window_s": WINDOW_S, **series}
 
 
+def load_generator_tls(broker: Any, vens: int) -> ssl.SSLContext | None:
+    """With a TLS broker: the load generator's context, as a legacy gateway owning its VENs."""
+    if broker.tls is None:
+        return None
+    pki = broker.tls.pki
+    pki.ensure_client(BENCH_GATEWAY, "gateway")
+    pki.set_gateway(BENCH_GATEWAY, [ven_id(v) for v in range(vens)], legacy=True)
+    broker.reload()
+    context: ssl.SSLContext = broker.tls.client_context(BENCH_GATEWAY)
+    return context
+
+
 def per_reading_us(result: dict[str, Any]) -> dict[str, float]:
     """CPU microseconds each part spent per stored reading."""
     stored = max(1, result["stored"])
@@ -366,11 +400,20 @@ def main(argv: list[str] | None = None) -> None:
         default=0.6,
         help="the lag run offers this fraction of the best sustained rate",
     )
+    parser.add_argument(
+        "--tls",
+        action="store_true",
+        help="MQTT over TLS with client certificates, ACLs and the legacy-gateway check, as deployed;"
+        " every figure gets the suffix _tls",
+    )
     args = parser.parse_args(argv)
     numbers: dict[str, Any] = {"ingest_offered_per_s": args.rate}
     runs: list[dict[str, Any]] = []
     series: dict[str, dict[str, Any]] = {}
-    with LocalStack() as stack:
+    with (
+        tempfile.TemporaryDirectory(prefix="dr-bench-pki-") as pki_dir,
+        LocalStack(mqtt_tls=BrokerTls(Path(pki_dir), roots=("+/",)) if args.tls else None) as stack,
+    ):
         for replicas in args.replicas:
             result, series[f"capacity, {replicas} bridge(s)"] = run(stack, replicas, args.rate, args.seconds)
             print(f"ingest capacity, {replicas} bridge(s): {result}", flush=True)
@@ -397,8 +440,11 @@ def main(argv: list[str] | None = None) -> None:
     numbers |= {f"ingest_cpu_us_per_reading_{k}": v for k, v in cpu.items()}
     numbers["cpu_us_per_reading"] = round(sum(cpu.values()), 1)
     numbers |= steady["storage"]  # the longest run: the most rows per page
+    if args.tls:
+        numbers = {f"{name}_tls": value for name, value in numbers.items()}
     merge_results(numbers)
-    INGEST_SERIES.write_text(json.dumps(series) + "\n")
+    if not args.tls:  # the plotted series are the plain-text ones
+        INGEST_SERIES.write_text(json.dumps(series) + "\n")
     print_table(numbers)
 
 

@@ -9,13 +9,21 @@ Mosquitto, lets every VEN report once, then measures over a window:
 The largest passing N is written as `sim_vens_per_process` (multiplexed mode) and
 `sim_vens_per_process_per_ven_mode` (one MQTT connection per VEN).
 
-    python -m bench.ven_sim [--quick]
+With `--tls` (figures suffixed `_tls`) the broker is the deployed one: TLS, client
+certificates, the ACL and the legacy-topic stamp. Multiplexed, the simulator is a legacy gateway
+for its VENs (the counter reads the stamped `volttron/metering/+`); per-VEN, each VEN has its own
+certificate and is no legacy gateway, so its `volttron/metering` copy is denied and the counter
+reads `ven/telemetry/+` (`--per-ven-topics telemetry`).
+
+    python -m bench.ven_sim [--quick] [--tls]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import ssl
+import tempfile
 import threading
 import time
 import urllib.request
@@ -28,6 +36,9 @@ import paho.mqtt.client as paho
 
 from bench.results import merge_results, print_table
 from dr_infra import Mosquitto, free_port
+from dr_infra.identities import parse_sim_args, provision
+from dr_infra.mosquitto import BrokerTls
+from dr_infra.mqtt_acl import BRIDGE_IDENTITY
 from dr_infra.process import cpu_seconds
 from dr_infra.services import ServiceProcess
 from dr_runtime.mqtt import broker_address
@@ -64,13 +75,15 @@ class Trial:
 class MeteringCounter:
     """Counts readings on the metering topic (paho's own thread: cheap, off our loop)."""
 
-    def __init__(self, url: str, topic: str) -> None:
+    def __init__(self, url: str, topic: str, tls: ssl.SSLContext | None = None) -> None:
         host, port = broker_address(url)
         self.count = 0
         self._lock = threading.Lock()
         self._client = paho.Client(
             paho.CallbackAPIVersion.VERSION2, client_id=f"bench-{uuid.uuid4().hex[:8]}"
         )
+        if tls is not None:
+            self._client.tls_set_context(tls)
         self._client.on_message = self._on_message
         self._client.connect(host, port)
         self._client.subscribe(topic, qos=0)
@@ -96,23 +109,31 @@ def _running(sim: ServiceProcess, timeout: float) -> None:
         raise ConnectionError("the simulator is not running yet")
 
 
-def run_trial(url: str, mode: str, vens: int, measure_s: float) -> Trial:
+def run_trial(broker: Mosquitto, mode: str, vens: int, measure_s: float) -> Trial:
     """Run one simulator process with `vens` VENs and measure it over `measure_s`."""
     root = f"bench-{uuid.uuid4().hex[:6]}/"
     port = free_port()
-    counter = MeteringCounter(url, f"{root}volttron/metering")
     flags = {
         "--vens": vens,
         "--mode": mode,
         "--interval": INTERVAL_S,
-        "--mqtt-url": url,
+        "--mqtt-url": broker.url,
         "--mqtt-topic-root": root,
         "--status-port": port,
         "--log-level": "WARNING",
     }
+    if broker.tls is not None and mode == "per-ven":
+        flags["--per-ven-topics"] = "telemetry"
     args = ["ven_sim", *(str(part) for flag in flags.items() for part in flag)]
+    env, topic, tls = {}, f"{root}volttron/metering", None
+    if broker.tls is not None:
+        env = provision(broker.tls, parse_sim_args(args[1:]), "bench-sim")["ven-sim"]
+        broker.reload()
+        topic = f"{root}ven/telemetry/+" if mode == "per-ven" else f"{root}volttron/metering/+"
+        tls = broker.tls.client_context(BRIDGE_IDENTITY)
+    counter = MeteringCounter(broker.url, topic, tls)
     sim = ServiceProcess(
-        "ven-sim", args, {}, probe=_running, port=port, startup_timeout=START_TIMEOUT_S, log_dir=LOGS
+        "ven-sim", args, env, probe=_running, port=port, startup_timeout=START_TIMEOUT_S, log_dir=LOGS
     )
     try:
         sim.start()
@@ -161,21 +182,21 @@ def _snapshot(sim: ServiceProcess, counter: MeteringCounter) -> Snapshot:
     return Snapshot(t["at"], t["sent"], t["skipped"], t["lateness_counts"], received, cpu)
 
 
-def largest(url: str, mode: str, levels: tuple[int, ...], measure_s: float) -> int:
+def largest(broker: Mosquitto, mode: str, levels: tuple[int, ...], measure_s: float) -> int:
     """From the target: up while passing (last pass wins), else down to the first pass (or 0)."""
     i = levels.index(TARGETS[mode])
-    if not _trial(url, mode, levels[i], measure_s):
-        return next((n for n in reversed(levels[:i]) if _trial(url, mode, n, measure_s)), 0)
+    if not _trial(broker, mode, levels[i], measure_s):
+        return next((n for n in reversed(levels[:i]) if _trial(broker, mode, n, measure_s)), 0)
     best = levels[i]
     for vens in levels[i + 1 :]:
-        if not _trial(url, mode, vens, measure_s):
+        if not _trial(broker, mode, vens, measure_s):
             break
         best = vens
     return best
 
 
-def _trial(url: str, mode: str, vens: int, measure_s: float) -> bool:
-    trial = run_trial(url, mode, vens, measure_s)
+def _trial(broker: Mosquitto, mode: str, vens: int, measure_s: float) -> bool:
+    trial = run_trial(broker, mode, vens, measure_s)
     print(f"  {mode:<12} {vens:>6} VENs: {json.dumps(asdict(trial))}", flush=True)
     return trial.passed
 
@@ -185,14 +206,20 @@ def main(argv: list[str] | None = None) -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--quick", action="store_true", help="fewer levels, one-interval windows")
+    parser.add_argument("--tls", action="store_true", help="the deployed broker: TLS, certificates, ACLs")
     args = parser.parse_args(argv)
     levels = QUICK_LEVELS if args.quick else LEVELS
     measure_s = INTERVAL_S * (1 if args.quick else 2)
     started = time.monotonic()
-    with Mosquitto() as broker:
-        multiplexed = largest(broker.url, "multiplexed", levels["multiplexed"], measure_s)
-        per_ven = largest(broker.url, "per-ven", levels["per-ven"], measure_s)
+    with (
+        tempfile.TemporaryDirectory(prefix="dr-bench-pki-") as pki_dir,
+        Mosquitto(tls=BrokerTls(Path(pki_dir), roots=("+/",)) if args.tls else None) as broker,
+    ):
+        multiplexed = largest(broker, "multiplexed", levels["multiplexed"], measure_s)
+        per_ven = largest(broker, "per-ven", levels["per-ven"], measure_s)
     numbers = {"sim_vens_per_process": multiplexed, "sim_vens_per_process_per_ven_mode": per_ven}
+    if args.tls:
+        numbers = {f"{name}_tls": value for name, value in numbers.items()}
     merge_results(numbers)
     print_table(numbers | {"sim_bench_seconds": round(time.monotonic() - started, 1)})
 

@@ -18,15 +18,10 @@ from typing import Any
 import httpx
 
 from dr_contracts.ids import correlation_id
+from tests.fixtures.platform import INTERVAL_S, ven_prefix
 from tests.fixtures.waiting import wait_for
 
-#: Telemetry interval of the simulated VENs (conftest passes `--interval 1`).
-INTERVAL_S = 1.0
-
-
-def ven_prefix(ns: str) -> str:
-    """venId prefix of this test's simulated VENs (`<prefix><index:03d>`, from index 1)."""
-    return f"{ns}-v"
+__all__ = ["INTERVAL_S", "ven_prefix"]  # with the helpers below, for the e2e tests
 
 
 def sim_ven_ids(ns: str, count: int) -> list[str]:

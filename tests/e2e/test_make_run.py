@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from dr_infra.ports import free_port
+from dr_infra.ports import is_port_free
 from dr_infra.process import alive, descendants
 from tests.fixtures.waiting import wait_for
 
@@ -50,11 +51,22 @@ class MakeRun:
         )
 
 
+def unassigned_port() -> int:
+    """A free port below the kernel's ephemeral range. `make run` binds its API and MQTT ports
+    only after starting Tansu and Postgres on ephemeral ports of their own, so a port from
+    `free_port()` here could be handed to one of them first (seen once: Tansu took the API's)."""
+    low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    for port in random.sample(range(10_000, low), 500):
+        if is_port_free(port):
+            return port
+    raise OSError("no free port below the ephemeral range")
+
+
 @asynccontextmanager
 async def make_run(tmp_path: Path, *args: str) -> AsyncIterator[MakeRun]:
     """`python -m dr_infra.run` on free ports in `tmp_path`; killed at the end if still running."""
     log = tmp_path / "run.log"
-    ports = ["--api-port", str(free_port()), "--mqtt-port", str(free_port())]
+    ports = ["--api-port", str(unassigned_port()), "--mqtt-port", str(unassigned_port())]
     with log.open("wb") as out:
         process = await asyncio.create_subprocess_exec(
             sys.executable,

@@ -31,6 +31,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.fixtures.platform import OPERATOR_TOKEN
 from tests.fixtures.waiting import wait_for
 
 from .helpers import Sim, event_body, event_finished, event_running, online_vens, received, sim_ven_ids
@@ -113,7 +114,8 @@ class Prober:
 
 @asynccontextmanager
 async def probing(api_url: str, event_id: str, ns: str) -> AsyncIterator[Prober]:
-    async with httpx.AsyncClient(base_url=api_url, timeout=CLIENT_TIMEOUT_S) as client:
+    operator = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
+    async with httpx.AsyncClient(base_url=api_url, timeout=CLIENT_TIMEOUT_S, headers=operator) as client:
         prober = Prober(client, event_id, ns)
         tasks = [asyncio.create_task(prober.run(k, r)) for k, r in prober.requests().items()]
         try:

@@ -254,7 +254,7 @@ def test_session_infra_starts_only_the_parts_used() -> None:
         assert stack.mqtt is not None and stack.mqtt.running
         assert stack.kafka is not None and not stack.kafka.running
         assert stack.postgres is not None and not stack.postgres.running
-        assert session.mqtt_url == stack.mqtt_url  # started once, then reused
+        assert session.mqtt_url == stack.mosquitto.plain_url  # started once, then reused
     finally:
         session.stop()
 

@@ -71,7 +71,10 @@ def test_the_channels_are_exactly_the_contract_topics(document: dict[str, Any]) 
         server = channel["servers"][0]["$ref"].removeprefix("#/servers/")
         by_protocol[document["servers"][server]["protocol"]].add(channel["address"])
     assert by_protocol == {"kafka": kafka, "mqtt": mqtt}
-    assert {f.replace("+", ven) for f in t.ingest_filters()} <= mqtt
+    # Besides the contract's topics the bridge reads the broker's re-routing of the legacy one,
+    # which names the gateway that published (dr_infra.broker_plugin): no device publishes there.
+    device_filters = set(t.ingest_filters()) - {t.metering_from("+")}
+    assert {f.replace("+", ven) for f in device_filters} <= mqtt
 
 
 def test_every_channel_has_a_sender_and_a_receiver_and_operations_use_its_messages(

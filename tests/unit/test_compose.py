@@ -18,7 +18,8 @@ from pydantic_settings import BaseSettings
 
 pytestmark = pytest.mark.unit
 COMPOSE = Path(__file__).parents[2] / "deploy" / "compose.yaml"
-INFRA = {"kafka", "mosquitto", "postgres"}
+#: Not platform services: the brokers, the database, and the one-shot PKI provisioning.
+INFRA = {"kafka", "mosquitto", "postgres", "pki"}
 #: The settings class each python module reads.
 SETTINGS = {
     "api": "api.settings",
@@ -129,3 +130,23 @@ def test_docker_compose_accepts_the_file() -> None:
             ["docker-compose", *args, "config", "--quiet"], env=env, capture_output=True, text=True
         )
         assert done.returncode == 0, done.stderr
+
+
+def test_the_pki_job_provisions_the_simulators_vens_and_every_mqtt_identity() -> None:
+    """The `pki` service makes the certificates the others name, for the simulator's VEN count."""
+    services = _compose()["services"]
+    script = services["pki"]["command"][-1]
+    assert "python -m dr_infra pki --dir /pki provision" in script
+    assert services["pki"]["environment"]["VENS"] == services["ven-sim"]["environment"]["VEN_SIM_VENS"]
+    named = {
+        value
+        for service in services.values()
+        for key, value in (service.get("environment") or {}).items()
+        if key in ("MQTT_CERT_FILE", "MQTT_KEY_FILE")
+    }
+    assert named == {
+        f"/pki/clients/{identity}.{ext}"
+        for identity in ("dispatcher", "ingest-bridge")
+        for ext in ("crt", "key")
+    }
+    assert services["ven-sim"]["environment"]["VEN_SIM_GATEWAY_CERT_DIR"] == "/pki/clients"

@@ -95,11 +95,20 @@ class MqttTopics:
     def metering(self) -> str:
         return f"{self.root}volttron/metering"
 
+    def metering_from(self, gateway: str) -> str:
+        """The legacy topic as the broker re-routes it, naming the gateway that published
+        (the dr_legacy_stamp plugin, docs/security.md); nobody may publish here directly."""
+        return f"{self.metering}/{gateway}"
+
     def oadr_meter(self, ven_id: str) -> str:
         return f"{self.root}oadr/meter/{ven_id}"
 
     def telemetry(self, ven_id: str) -> str:
         return f"{self.root}ven/telemetry/{ven_id}"
+
+    def bridge_drain(self, client_id: str) -> str:
+        """A bridge replica's private topic for its leave marker (services/ingest)."""
+        return f"{self.root}ingest/bridge/{client_id}/drain"
 
     @property
     def all_cmds(self) -> str:
@@ -108,16 +117,25 @@ class MqttTopics:
     def ingest_filters(self) -> list[str]:
         """Every VEN -> platform topic filter the ingest bridge subscribes to."""
         r = self.root
-        return [f"{r}ven/ack/+", f"{r}volttron/metering", f"{r}oadr/meter/+", f"{r}ven/telemetry/+"]
+        return [
+            f"{r}ven/ack/+",
+            f"{r}volttron/metering",
+            self.metering_from("+"),
+            f"{r}oadr/meter/+",
+            f"{r}ven/telemetry/+",
+        ]
 
     def classify(self, topic: str) -> tuple[str, str | None]:
-        """Return (kind, venId from topic) where kind is ack|metering|oadr|telemetry|cmd|other."""
+        """Return (kind, name from topic) where kind is ack|metering|oadr|telemetry|cmd|other,
+        the name a venId, or for `gateway_metering` the gateway that published."""
         if self.root and not topic.startswith(self.root):
             return "other", None
         rest = topic[len(self.root) :]
         parts = rest.split("/")
         if rest == "volttron/metering":
             return "metering", None
+        if len(parts) == 3 and parts[:2] == ["volttron", "metering"] and parts[2]:
+            return "gateway_metering", parts[2]
         if len(parts) == 3 and parts[2]:
             kinds = {
                 ("ven", "ack"): "ack",

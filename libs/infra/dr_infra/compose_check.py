@@ -38,6 +38,7 @@ SCALE = {"ingest-bridge": 3, "dispatcher": 2, "api": 2, "ingest-projector": 2}
 KILLED = ("dispatcher", "ingest-bridge", "ingest-projector")
 VENS = 200
 TOKEN = "compose-check"
+SIM_TOKEN = "compose-check-registrar"
 LEAD_S, DURATION_S = 5, 45
 OPS = ("event", "restore")
 
@@ -48,8 +49,8 @@ class Compose:
     def __init__(self) -> None:
         api_port = free_port()
         self.env = os.environ | {
-            "API_TOKENS": TOKEN,
-            "SIM_API_TOKEN": TOKEN,
+            "API_TOKENS": f"operator:{TOKEN},registrar:{SIM_TOKEN}",
+            "SIM_API_TOKEN": SIM_TOKEN,
             "VENS": str(VENS),
             "MQTT_PORT": str(free_port()),
             "API_PORTS": f"{api_port}-{api_port + 9}",

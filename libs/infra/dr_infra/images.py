@@ -25,6 +25,7 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
+from .broker_plugin import SOURCE as PLUGIN_SOURCE
 from .errors import InfraError, log_tail
 from .tansu import find_tansu
 
@@ -236,6 +237,14 @@ def docker_build(
          env | {"DOCKER_BUILDKIT": "0"}, f"docker build {tag}")  # fmt: skip
 
 
+def build_mosquitto(inputs: str, env: dict[str, str]) -> None:
+    """The broker image; its context also holds the source of the platform's broker plugin."""
+    with tempfile.TemporaryDirectory(prefix="dr-mosquitto-") as tmp:
+        shutil.copytree(IMAGES / "mosquitto", tmp, dirs_exist_ok=True)
+        shutil.copy(PLUGIN_SOURCE, tmp)
+        docker_build(MQTT_IMAGE, Path(tmp), inputs, env)
+
+
 def build_tansu(inputs: str, env: dict[str, str]) -> None:
     with tempfile.TemporaryDirectory(prefix="dr-tansu-") as tmp:
         shutil.copy(IMAGES / "tansu" / "Dockerfile", tmp)
@@ -257,8 +266,8 @@ def build_all(env: dict[str, str]) -> None:
     base = digest(base_parts)
     steps = [
         (BASE_IMAGE, base, lambda h: build_base(h, env)),
-        (MQTT_IMAGE, digest([base, *tree_parts(IMAGES, ["mosquitto"])]),
-         lambda h: docker_build(MQTT_IMAGE, IMAGES / "mosquitto", h, env)),
+        (MQTT_IMAGE, digest([base, *tree_parts(IMAGES, ["mosquitto"]), PLUGIN_SOURCE.read_bytes()]),
+         lambda h: build_mosquitto(h, env)),
         (PG_IMAGE, digest([base, *tree_parts(IMAGES, ["postgres"])]),
          lambda h: docker_build(PG_IMAGE, IMAGES / "postgres", h, env)),
         (KAFKA_IMAGE, digest([base, *tree_parts(IMAGES, ["tansu"]), find_tansu().read_bytes()]),

@@ -9,6 +9,10 @@ module only decides names, lifetimes and where the files go. Layout of a PKI dir
     clients/<identity>.key / .crt    one per identity; the subject CN is the identity, which
                                      Mosquitto takes as the username (`use_identity_as_username`)
     revoked.json                     serial numbers revoked, with the identity and the time
+    gateways.json                    each gateway's VENs and whether it is a legacy gateway,
+                                     from which dr_infra.mqtt_acl writes the broker's ACL
+    passwords                        the fallback for sites without a certificate: Mosquitto's
+                                     password file (hashed by mosquitto_passwd), one per identity
 
 Keys are written 0600. Issued certificates name their role (`ven`, `gateway`, `service`) in
 the subject's OU, for the ACLs. Issue 17 wires this into Mosquitto (docs/security.md).
@@ -20,6 +24,9 @@ import datetime as dt
 import ipaddress
 import json
 import os
+import secrets
+import shutil
+import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +36,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from .mqtt_acl import Gateway, render_acl
 
 ROLES = ("ven", "gateway", "service")
 CA_DAYS, SERVER_DAYS, CLIENT_DAYS, CRL_DAYS = 3650, 825, 825, 30
@@ -136,6 +145,14 @@ class Pki:
             identity, identity, role, ExtendedKeyUsageOID.CLIENT_AUTH, days, self.root / "clients", None
         )
 
+    def ensure_client(self, identity: str, role: str = "ven") -> Issued:
+        """The identity's certificate, issued only if it has none yet (no rotation)."""
+        cert, key = self.root / "clients" / f"{identity}.crt", self.root / "clients" / f"{identity}.key"
+        if cert.exists() and key.exists():
+            serial = x509.load_pem_x509_certificate(cert.read_bytes()).serial_number
+            return Issued(identity, cert, key, serial)
+        return self.client(identity, role)
+
     def revoke(self, identity: str) -> int:
         """Revoke the identity's current certificate and rewrite the CRL; its serial number."""
         path = self.root / "clients" / f"{identity}.crt"
@@ -151,6 +168,60 @@ class Pki:
     def revoked(self) -> dict[str, dict[str, str]]:
         """Serial number -> {identity, at} of every revoked certificate."""
         return self._revoked()
+
+    # ---- the password fallback ------------------------------------------------------------
+
+    @property
+    def password_file(self) -> Path:
+        return self.root / "passwords"
+
+    def password(self, identity: str) -> str:
+        """A new random password for `identity` (replacing any), hashed into the password file by
+        Mosquitto's own `mosquitto_passwd`; returned once, never stored in clear."""
+        tool = shutil.which("mosquitto_passwd") or "/usr/bin/mosquitto_passwd"
+        secret = secrets.token_urlsafe(24)
+        self.root.mkdir(parents=True, exist_ok=True)
+        create = [] if self.password_file.exists() else ["-c"]
+        done = subprocess.run(
+            [tool, "-b", *create, str(self.password_file), identity, secret], capture_output=True, text=True
+        )
+        if done.returncode != 0:
+            raise PkiError(f"mosquitto_passwd failed: {done.stderr.strip() or done.stdout.strip()}")
+        os.chmod(self.password_file, 0o600)
+        return secret
+
+    # ---- gateways -----------------------------------------------------------------------
+
+    def set_gateway(self, name: str, vens: list[str], *, legacy: bool = False) -> Gateway:
+        """Record the VENs a gateway speaks for (the broker's ACL follows on its next reload)."""
+        gateways = self._gateways()
+        gateways[name] = {"vens": sorted(set(vens)), "legacy": legacy}
+        self._write_gateways(gateways)
+        return Gateway(name, tuple(gateways[name]["vens"]), legacy)
+
+    def drop_gateways(self, prefix: str, keep: list[str]) -> None:
+        """Forget the gateways named `<prefix>-<n>` that are not in `keep` (a simulator's old links)."""
+        gateways = self._gateways()
+        stale = [name for name in gateways if name.startswith(f"{prefix}-") and name not in keep]
+        if stale:
+            for name in stale:
+                del gateways[name]
+            self._write_gateways(gateways)
+
+    def gateways(self) -> list[Gateway]:
+        """Every recorded gateway, by name."""
+        return [
+            Gateway(name, tuple(entry["vens"]), bool(entry["legacy"]))
+            for name, entry in sorted(self._gateways().items())
+        ]
+
+    def _gateways(self) -> dict[str, dict[str, Any]]:
+        path = self.root / "gateways.json"
+        return json.loads(path.read_text()) if path.exists() else {}
+
+    def _write_gateways(self, gateways: dict[str, dict[str, Any]]) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        (self.root / "gateways.json").write_text(json.dumps(gateways, indent=1, sort_keys=True) + "\n")
 
     # ---- files --------------------------------------------------------------------------
 
@@ -249,6 +320,24 @@ def add_parser(sub: Any) -> None:
     client = actions.add_parser("client", help="issue (or rotate) an identity's client certificate")
     client.add_argument("identity", help="the venId, gateway or service name (the MQTT username)")
     client.add_argument("--role", choices=ROLES, default="ven")
+    gateway = actions.add_parser("gateway", help="record the VENs a gateway identity speaks for")
+    gateway.add_argument("name", help="the gateway's identity (issue its certificate with --role gateway)")
+    gateway.add_argument("vens", nargs="*", help="its venIds")
+    gateway.add_argument("--legacy", action="store_true", help="may publish volttron/metering")
+    deployment = actions.add_parser(
+        "provision", help="what a deployment needs: CA, broker, services, simulator gateway, acl"
+    )
+    deployment.add_argument("--hosts", nargs="+", required=True, help="the broker's names and addresses")
+    deployment.add_argument("--sim-vens", type=int, default=0, help="the simulator's VEN count")
+    deployment.add_argument(
+        "--plugin", help="the dr_legacy_stamp plugin's path as the broker sees it (default: build it here)"
+    )
+    password = actions.add_parser(
+        "password", help="the fallback for a site without a certificate: a new password, printed once"
+    )
+    password.add_argument("identity", help="the venId (the MQTT username)")
+    acl = actions.add_parser("acl", help="print the broker's ACL for these identities")
+    acl.add_argument("--root", action="append", help="MQTT topic root (repeatable; default: none)")
     revoke = actions.add_parser("revoke", help="revoke an identity's certificate, rewrite the CRL")
     revoke.add_argument("identity")
     actions.add_parser("crl", help="rewrite the CRL (before it expires)")
@@ -266,6 +355,21 @@ def main(args: Any) -> int:
         elif args.pki_command == "client":
             issued = pki.client(args.identity, args.role)
             print(f"dr-infra pki: {args.role} {issued.identity}: {issued.cert} (key {issued.key})")
+        elif args.pki_command == "gateway":
+            recorded = pki.set_gateway(args.name, args.vens, legacy=args.legacy)
+            kind = "legacy gateway" if recorded.legacy else "gateway"
+            print(f"dr-infra pki: {kind} {recorded.name} speaks for {len(recorded.vens)} VENs")
+        elif args.pki_command == "provision":
+            from .identities import provision_deployment
+            from .mosquitto import BrokerTls
+
+            tls = BrokerTls(pki.root, hosts=tuple(args.hosts), plugin=args.plugin)
+            provision_deployment(tls, ["--vens", str(args.sim_vens)])
+            print(f"dr-infra pki: provisioned {pki.root} (CA, broker, services, simulator, acl)")
+        elif args.pki_command == "password":
+            print(f"dr-infra pki: password of {args.identity} (shown once): {pki.password(args.identity)}")
+        elif args.pki_command == "acl":
+            print(render_acl(pki.gateways(), args.root or [""]), end="")
         elif args.pki_command == "revoke":
             print(
                 f"dr-infra pki: revoked {args.identity} (serial {pki.revoke(args.identity)}); CRL {pki.crl()}"

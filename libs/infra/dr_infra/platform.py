@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Self
 
 from .errors import InfraError
+from .identities import SIM_GATEWAY, parse_sim_args, provision
+from .mosquitto import Mosquitto
 from .ports import free_port
 from .services import ServiceProcess, http_probe, log_probe
 
@@ -31,14 +33,24 @@ class Platform:
         api_port: int | None = None,
         vens: int = 0,
         sim_args: list[str] | None = None,
+        broker: Mosquitto | None = None,
+        sim_gateway: str = SIM_GATEWAY,
         startup_timeout: float = 90.0,
     ) -> None:
+        """With a TLS `broker`, each service connects with its own identity (dr_infra.identities),
+        and the simulator as the gateway `sim_gateway` for its VENs."""
         self.env = dict(env)
         self.log_dir = log_dir
         self.api_port = api_port or free_port()
         self.sim_port = free_port()
         self.vens = vens
         self.startup_timeout = startup_timeout
+        sim = ["ven_sim", "--vens", str(vens), "--status-port", str(self.sim_port)]
+        sim += ["--register", "--api-url", self.api_url, *(sim_args or [])]
+        self.identities: dict[str, dict[str, str]] = {}
+        if broker is not None and broker.tls is not None:
+            self.identities = provision(broker.tls, parse_sim_args(sim[1:]) if vens else None, sim_gateway)
+            broker.reload()
         self.services: dict[str, ServiceProcess] = {
             "projector": self._service("projector", ["ingest", "projector"], '"projection.assigned"'),
             "bridge": self._service("bridge", ["ingest", "bridge"], '"bridge.subscribed"'),
@@ -46,14 +58,12 @@ class Platform:
             "api": self._service("api", ["api"], "/ready", port=self.api_port),
         }
         if vens:
-            sim = ["ven_sim", "--vens", str(vens), "--status-port", str(self.sim_port)]
-            sim += ["--register", "--api-url", self.api_url, *(sim_args or [])]
             self.services["ven-sim"] = self._service("ven-sim", sim, "/health", port=self.sim_port)
 
     def _service(self, name: str, args: list[str], ready: str, port: int | None = None) -> ServiceProcess:
         """A service ready on an HTTP path (`/...`) when it has a port, else on a log marker."""
         probe = http_probe(ready) if port else log_probe(ready)
-        env = self.env | ({"API_PORT": str(port)} if name == "api" else {})
+        env = self.env | self.identities.get(name, {}) | ({"API_PORT": str(port)} if name == "api" else {})
         return ServiceProcess(
             name,
             args,

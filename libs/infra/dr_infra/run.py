@@ -1,9 +1,12 @@
 """`make run`: brokers, database and every service as local processes, plus a live demo.
 
-    python -m dr_infra.run [--vens 50] [--demo 1] [--api-port 8000] [--mqtt-port 1883]
+    python -m dr_infra.run [--vens 50] [--demo 1] [--api-port 8000] [--mqtt-port 8883] [--pki .pki]
 
-Service logs go to .run/logs/<service>.log. After the demo the platform keeps running
-until Ctrl-C, which stops every process this started and removes their temp dirs.
+Mosquitto listens with TLS only and requires a client certificate: the CA, the broker's
+certificate and one identity per service (and the simulator's gateway) are made in the PKI
+directory where missing (docs/security.md). Service logs go to .run/logs/<service>.log.
+After the demo the platform keeps running until Ctrl-C, which stops every process this
+started and removes their temp dirs.
 If any process exits by itself meanwhile (a broker, the database, a service: e.g. the
 projector finding that the in-memory broker lost its log), everything stops, with the name,
 exit code and last log lines of the one that went.
@@ -26,6 +29,7 @@ from dr_runtime.settings import KafkaSettings
 from . import demo
 from .errors import InfraError
 from .kafka_admin import ensure_topics
+from .mosquitto import BrokerTls
 from .platform import Platform
 from .ports import is_port_free
 from .process import ManagedProcess
@@ -39,7 +43,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--vens", type=int, default=50, help="simulated VENs (0: no simulator)")
     parser.add_argument("--demo", type=int, default=1, help="1: create and follow a demo event")
     parser.add_argument("--api-port", type=int, default=8000)
-    parser.add_argument("--mqtt-port", type=int, default=1883)
+    parser.add_argument("--mqtt-port", type=int, default=8883, help="Mosquitto's TLS port")
+    parser.add_argument("--pki", type=Path, default=Path(".pki"), help="the PKI directory (dr_infra pki)")
     parser.add_argument("--lead-s", type=float, default=10.0, help="demo event starts this much later")
     parser.add_argument("--duration-s", type=float, default=120.0, help="demo event length")
     return parser.parse_args(argv)
@@ -67,17 +72,19 @@ def check_alive(processes: Iterable[tuple[str, ManagedProcess]]) -> None:
 def run(args: argparse.Namespace) -> None:
     check_ports(args)
     print("starting Tansu (Kafka protocol), Mosquitto and PostgreSQL ...", flush=True)
-    with LocalStack(mqtt_port=args.mqtt_port) as stack:
+    with LocalStack(mqtt_port=args.mqtt_port, mqtt_tls=BrokerTls(args.pki)) as stack:
         # The counts the services will want (KAFKA_TOPIC_PARTITIONS), so they agree.
         wanted = KafkaSettings(kafka_bootstrap_servers=stack.kafka_bootstrap).topic_partitions
         asyncio.run(ensure_topics(stack.kafka_bootstrap, wanted))
         env = stack.env()
         print(
-            f"  Kafka {env['KAFKA_BOOTSTRAP_SERVERS']}  MQTT {env['MQTT_URL']}"
-            f"  Postgres {env['DATABASE_URL']}"
+            f"  Kafka {env['KAFKA_BOOTSTRAP_SERVERS']}  MQTT {env['MQTT_URL']} (TLS, certificates"
+            f" in {args.pki}/)  Postgres {env['DATABASE_URL']}"
         )
         print(f"starting services (logs in {LOG_DIR}/) ...", flush=True)
-        with Platform(env, log_dir=LOG_DIR, api_port=args.api_port, vens=args.vens) as platform:
+        with Platform(
+            env, log_dir=LOG_DIR, api_port=args.api_port, vens=args.vens, broker=stack.mosquitto
+        ) as platform:
             processes: list[tuple[str, ManagedProcess]] = [
                 *stack.components().items(),
                 *platform.services.items(),

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Literal, Self
 
 from .errors import InfraError
-from .mosquitto import Mosquitto
+from .mosquitto import BrokerTls, Mosquitto
 from .postgres import Postgres
 from .process import ManagedProcess, install_sigterm_handler
 from .tansu import TansuBroker
@@ -37,10 +37,18 @@ class LocalStack:
         kafka_port: int | None = None,
         mqtt_port: int | None = None,
         pg_port: int | None = None,
+        mqtt_tls: BrokerTls | None = None,
+        mqtt_plain: bool = False,
         startup_timeout: float = 60.0,
     ) -> None:
+        """`mqtt_tls`: Mosquitto with TLS, client certificates and ACLs on `mqtt_port`, and a
+        plain-text listener too only with `mqtt_plain`."""
         self.kafka = TansuBroker(kafka_port, startup_timeout=startup_timeout) if kafka else None
-        self.mqtt = Mosquitto(mqtt_port, startup_timeout=startup_timeout) if mqtt else None
+        self.mqtt = (
+            Mosquitto(mqtt_port, tls=mqtt_tls, plain=mqtt_plain, startup_timeout=startup_timeout)
+            if mqtt
+            else None
+        )
         self.postgres = Postgres(pg_port, startup_timeout=startup_timeout) if postgres else None
         self._lock = threading.Lock()
 
@@ -118,10 +126,15 @@ class LocalStack:
 
     @property
     def mqtt_url(self) -> str:
-        """``mqtt://127.0.0.1:PORT``."""
+        """``mqtt://127.0.0.1:PORT``, or ``mqtts://`` with TLS."""
+        return self.mosquitto.url
+
+    @property
+    def mosquitto(self) -> Mosquitto:
+        """The running Mosquitto."""
         broker = self._running("mqtt")
         assert isinstance(broker, Mosquitto)
-        return broker.url
+        return broker
 
     @property
     def pg_dsn(self) -> str:
@@ -137,6 +150,8 @@ class LocalStack:
             env["KAFKA_BOOTSTRAP_SERVERS"] = self.kafka.bootstrap
         if self.mqtt is not None and self.mqtt.running:
             env["MQTT_URL"] = self.mqtt.url
+            if self.mqtt.tls is not None:
+                env["MQTT_CA_FILE"] = str(self.mqtt.tls.pki_dir / "ca.crt")
         if self.postgres is not None and self.postgres.running:
             env["DATABASE_URL"] = self.postgres.dsn
         return env

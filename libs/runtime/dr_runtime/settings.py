@@ -86,9 +86,15 @@ class KafkaSettings(BaseSettings):
 class MqttSettings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore", frozen=True)
 
+    #: `mqtt://host:port` (plain, 1883) or `mqtts://host:port` (TLS, 8883).
     mqtt_url: str = "mqtt://127.0.0.1:1883"
     mqtt_username: str | None = None
-    mqtt_password: str | None = None
+    mqtt_password: str | None = Field(default=None, repr=False)
+    #: TLS (mqtts://): the CA that signed the broker's certificate (default: the system's).
+    mqtt_ca_file: str | None = None
+    #: TLS: this client's certificate and key; with the platform's broker its CN is the identity.
+    mqtt_cert_file: str | None = None
+    mqtt_key_file: str | None = None
     #: Prefix for every MQTT topic ('' in production, as in docs/contract.md).
     mqtt_topic_root: str = ""
     mqtt_max_inflight: int = 1000

@@ -99,10 +99,19 @@ def create_app(settings: Settings, adapters: AdaptersFactory = real_adapters) ->
         strict_content_type=False,
         max_body_size=settings.max_body_bytes,
     )
-    app.state.tokens = settings.tokens
+    app.state.tokens = settings.token_verifier()
+    app.state.metrics = metrics
     app.state.protect_reads = settings.protect_reads
     errors.install(app, metrics)
-    routers = (events.writes, events.reads, vens.writes, vens.reads, stats.router, ops.router)
+    routers = (
+        events.writes,
+        events.reads,
+        vens.registration,
+        vens.writes,
+        vens.reads,
+        stats.router,
+        ops.router,
+    )
     for router in routers:
         app.include_router(router)
     openapi.install(app, routers, {"MAX_REDUCTION_KW": settings.max_reduction_kw}, settings.max_body_bytes)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from api.adapters.tokens import TokenVerifier, parse_static_tokens
 from dr_runtime.settings import (
     FleetSettings,
     KafkaSettings,
@@ -24,8 +27,17 @@ class Settings(ServiceSettings, KafkaSettings, PostgresSettings, FleetSettings, 
     #: Idle keep-alive connections are kept this long: longer than a load balancer's (60 s),
     #: so the server never closes a connection the balancer is about to reuse.
     api_keep_alive_s: int = Field(default=75, ge=1)
-    #: Comma-separated bearer tokens; empty: no authentication.
+    #: Comma-separated bearer tokens, each `role:token` (role operator, reader or registrar; a
+    #: bare token is an operator's). Empty, with no JWT secret: no authentication.
     api_tokens: str = Field(default="", repr=False)
+    #: A file with more such tokens (one or more a line): a container secret.
+    api_tokens_file: Path | None = None
+    #: The key that signs and checks the platform's JWTs (HS256, at least 32 bytes).
+    api_jwt_secret: str | None = Field(default=None, repr=False, min_length=32)
+    #: A file holding that key instead (a container secret).
+    api_jwt_secret_file: Path | None = None
+    #: The `iss` claim the platform's JWTs carry and the API requires.
+    api_jwt_issuer: str = "dr-platform"
     #: Require a token on reads too (writes always need one when tokens are set).
     protect_reads: bool = False
     #: Largest requestedReductionKw / shedKw accepted (anything above is a typo).
@@ -41,6 +53,9 @@ class Settings(ServiceSettings, KafkaSettings, PostgresSettings, FleetSettings, 
     max_page_size: int = Field(default=5000, ge=1)
     #: Largest request body (bytes); beyond it: 413.
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    #: A request (headers and body) must arrive in full within this many seconds of the
+    #: connection or of its first byte; else 408 and the connection closed (slow-loris).
+    api_request_read_timeout_s: float = Field(default=10.0, gt=0)
     #: Producer linger for the API: each request waits for its own write, so batching buys little.
     api_kafka_linger_ms: int = Field(default=1, ge=0)
     #: The producer's own request timeout; a request gives up sooner (kafka_answer_timeout_s).
@@ -54,7 +69,14 @@ class Settings(ServiceSettings, KafkaSettings, PostgresSettings, FleetSettings, 
     pg_pool_min_size: int = Field(default=2, ge=1)
     pg_pool_max_size: int = Field(default=10, ge=1)
 
-    @property
-    def tokens(self) -> frozenset[str]:
-        """The accepted bearer tokens (empty: open API)."""
-        return frozenset(t.strip() for t in self.api_tokens.split(",") if t.strip())
+    def token_verifier(self) -> TokenVerifier:
+        """The configured tokens (from the environment and the files), ready to check bearers."""
+        static = self.api_tokens
+        if self.api_tokens_file is not None:
+            static += "," + self.api_tokens_file.read_text()
+        secret = self.api_jwt_secret
+        if self.api_jwt_secret_file is not None:
+            secret = self.api_jwt_secret_file.read_text().strip()
+            if len(secret) < 32:
+                raise ValueError("API_JWT_SECRET_FILE: the key must be at least 32 bytes")
+        return TokenVerifier(parse_static_tokens(static), secret, self.api_jwt_issuer)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+from pathlib import Path
 
 from pydantic import Field
 
@@ -37,6 +38,9 @@ class Settings(ServiceSettings, KafkaSettings, MqttSettings, PostgresSettings, T
     bridge_linger_ms: int = Field(default=100, ge=0)
     #: Largest payload accepted (the contract's 128 KiB).
     bridge_max_payload_bytes: int = Field(default=128 * 1024, ge=1)
+    #: The PKI's gateways.json: the VENs each gateway speaks for. A legacy reading the broker
+    #: stamped with its gateway is refused unless that gateway owns the VEN (docs/security.md).
+    bridge_gateways_file: Path | None = None
 
     # -- projector ------------------------------------------------------------------------
     projector_group_id: str = "projector"

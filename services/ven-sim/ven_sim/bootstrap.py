@@ -11,12 +11,14 @@ import asyncio
 import contextlib
 import gc
 import secrets
+import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
 from functools import partial
+from pathlib import Path
 
 import structlog
 
-from dr_runtime.mqtt import make_client
+from dr_runtime.mqtt import make_client, tls_context
 from ven_sim.adapters.mqtt import Link
 from ven_sim.adapters.registry import register_vens
 from ven_sim.adapters.status import start_status_server, write_status_file
@@ -72,15 +74,29 @@ def build_links(settings: Settings, sim: Simulator) -> list[Link]:
         groups = [[node] for node in online]
         names = [node.ven_id for node in online]
         clients = [
-            partial(client, node.ven_id, username=node.ven_id, password=_ven_password(settings, node))
+            partial(
+                client,
+                node.ven_id,
+                username=node.ven_id,
+                password=_ven_password(settings, node),
+                tls_context=_ven_tls(settings, node),
+            )
             for node in online
         ]
     else:
-        count = min(settings.connections, len(online))
+        by_id = {node.ven_id: node for node in online}
+        shares = [
+            (i, [by_id[ven_id] for ven_id in share if ven_id in by_id])
+            for i, share in enumerate(settings.link_shares())
+        ]
         tag = secrets.token_hex(3)
-        groups = [online[i::count] for i in range(count)]
-        names = [f"ven-sim-{tag}-{i}" for i in range(count)]
-        clients = [partial(client, name) for name in names]
+        groups = [group for _, group in shares if group]
+        names = [f"ven-sim-{tag}-{i}" for i, group in shares if group]
+        clients = [
+            partial(client, f"ven-sim-{tag}-{i}", tls_context=_gateway_tls(settings, i))
+            for i, group in shares
+            if group
+        ]
     links = []
     for name, make, group in zip(names, clients, groups, strict=True):
         link = Link(name, make, [topics.cmd(node.ven_id) for node in group], sim.on_message)
@@ -89,6 +105,25 @@ def build_links(settings: Settings, sim: Simulator) -> list[Link]:
         links.append(link)
     sim.links = links
     return links
+
+
+def _gateway_tls(settings: Settings, link: int) -> ssl.SSLContext | None:
+    """Over TLS, link i presents the certificate of the gateway `<gateway>-<i>` (VEN_SIM_GATEWAY_CERT_DIR),
+    else the process's one (MQTT_CERT_FILE)."""
+    folder = settings.gateway_cert_dir
+    if folder is None:
+        return tls_context(settings)
+    base = Path(folder) / f"{settings.gateway}-{link}"
+    return tls_context(settings, f"{base}.crt", f"{base}.key")
+
+
+def _ven_tls(settings: Settings, node: VenNode) -> ssl.SSLContext | None:
+    """Over TLS, each VEN presents its own certificate (VEN_CERT_DIR), as a field device does."""
+    folder = settings.ven_cert_dir
+    if folder is None:
+        return tls_context(settings)
+    base = Path(folder) / node.ven_id
+    return tls_context(settings, f"{base}.crt", f"{base}.key")
 
 
 def _ven_password(settings: Settings, node: VenNode) -> str | None:

@@ -11,7 +11,16 @@ from pydantic import ValidationError
 from ven_sim.settings import Settings, env_name
 
 #: Shared settings worth a flag too; every simulator field gets one.
-SHARED_FLAGS = ("mqtt_url", "mqtt_username", "mqtt_password", "mqtt_topic_root", "log_level")
+SHARED_FLAGS = (
+    "mqtt_url",
+    "mqtt_username",
+    "mqtt_password",
+    "mqtt_ca_file",
+    "mqtt_cert_file",
+    "mqtt_key_file",
+    "mqtt_topic_root",
+    "log_level",
+)
 #: Short spellings (`--interval 5`).
 ALIASES = {"interval_s": ("--interval",), "register_vens": ("--register",)}
 

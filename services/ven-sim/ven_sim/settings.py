@@ -56,6 +56,15 @@ class Settings(ServiceSettings, MqttSettings):
     ven_password: str | None = Field(
         None, description="per-ven mode: password, `{venId}` is replaced", repr=False
     )
+    ven_cert_dir: str | None = Field(
+        None, description="per-ven mode over TLS: each VEN's certificate, <dir>/<venId>.crt and .key"
+    )
+    gateway: str = Field(
+        "ven-sim", description="multiplexed mode: link i is the gateway identity <gateway>-<i>"
+    )
+    gateway_cert_dir: str | None = Field(
+        None, description="multiplexed mode over TLS: link i's certificate, <dir>/<gateway>-<i>.crt and .key"
+    )
 
     offline_fraction: float = Field(0.0, description="share of VENs that never connect", ge=0, le=1)
     ack_drop_rate: float = Field(0.0, description="share of acks never published", ge=0, le=1)
@@ -89,3 +98,13 @@ class Settings(ServiceSettings, MqttSettings):
     def ven_ids(self) -> list[str]:
         """The venIds this process simulates, in index order."""
         return [f"{self.prefix}{i:03d}" for i in range(self.first_index, self.first_index + self.vens)]
+
+    def link_shares(self) -> list[list[str]]:
+        """Multiplexed mode: the venIds each MQTT link speaks for (every `connections`-th VEN).
+
+        Over TLS each link is its own gateway identity, `<gateway>-<i>`, whose ACL names exactly
+        its share (dr_infra.identities): Mosquitto checks a message against a gateway's entries
+        one by one, so several small gateways cost it less than one large one (docs/security.md).
+        """
+        ids = self.ven_ids
+        return [ids[i :: self.connections] for i in range(min(self.connections, len(ids)))]

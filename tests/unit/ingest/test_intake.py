@@ -152,3 +152,27 @@ def test_malformed_cases_have_distinct_reasons() -> None:
 def test_intake_never_raises(raw: bytes, topic: str) -> None:
     fact = intake(topic, raw, NOW, TOPICS)
     assert decode_fact(encode_fact(fact)).factId == fact.factId
+
+
+def test_a_legacy_reading_stamped_with_its_gateway_is_accepted_only_for_a_ven_it_owns() -> None:
+    """The broker re-routes `volttron/metering` to `volttron/metering/<gateway>` (dr_legacy_stamp)."""
+    owners = {"gw-1": frozenset({"ven-a"})}
+    topic = TOPICS.metering_from("gw-1")
+    assert TOPICS.classify(topic) == ("gateway_metering", "gw-1")
+    ok = intake(topic, samples.dumps(samples.legacy_telemetry("ven-a")), NOW, TOPICS, owners=owners)
+    assert isinstance(ok.payload, TelemetryReported) and ok.payload.venId == "ven-a"
+    for payload, owner_map, reason in [
+        (
+            samples.legacy_telemetry("ven-b"),
+            owners,
+            "not_owner [venId]: gateway 'gw-1' does not speak for 'ven-b'",
+        ),
+        (samples.legacy_telemetry("ven-a"), {}, "unknown_gateway [topic]: gateway 'gw-1' is not in"),
+    ]:
+        refused = intake(topic, samples.dumps(payload), NOW, TOPICS, owners=owner_map).payload
+        assert isinstance(refused, PayloadRejected) and reason in refused.reason, refused
+    # The unstamped topic (a broker without the plugin: no identities) is taken as before.
+    assert isinstance(
+        intake(TOPICS.metering, samples.dumps(samples.legacy_telemetry("ven-b")), NOW, TOPICS).payload,
+        TelemetryReported,
+    )

@@ -1,59 +1,79 @@
-"""Bearer tokens (API_TOKENS): required on writes when set, on reads with PROTECT_READS.
+"""Bearer tokens with roles (api.domain.access; tokens: api.adapters.tokens).
 
-Tokens are compared in constant time and never logged.
+With tokens configured (API_TOKENS and/or API_JWT_SECRET), every write needs a token whose
+role allows it, and reads too with PROTECT_READS. No token or a bad one: 401; a valid token
+whose role does not allow the route: 403 with the reason. Without any token configured the
+API is open (a local demo).
 """
 
 from __future__ import annotations
 
-import hmac
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from api.adapters.tokens import InvalidToken, TokenVerifier
+from api.domain.access import Access, refusal
+
 _bearer = HTTPBearer(
     auto_error=False,
-    description="one of API_TOKENS: required on writes when API_TOKENS is set, on reads too "
-    "with PROTECT_READS; each operation's `security` says which holds in this deployment",
+    description="a static token of API_TOKENS or a JWT signed with API_JWT_SECRET; its role "
+    "(operator, reader, registrar) decides what it may do; each operation's `security` says "
+    "whether this deployment requires one",
 )
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 #: The name of the bearer scheme in the OpenAPI document.
 SCHEME = _bearer.scheme_name
 
 
-def _enforced(state: Any, *, write: bool) -> bool:
-    """The one rule: with tokens configured, writes need one, reads only with PROTECT_READS."""
-    return bool(state.tokens) and (write or bool(state.protect_reads))
+def _enforced(state: Any, access: Access) -> bool:
+    """The one rule: with tokens configured, everything but reads needs one; reads only with
+    PROTECT_READS."""
+    verifier: TokenVerifier = state.tokens
+    return verifier.enabled and (access is not Access.READ or bool(state.protect_reads))
 
 
-def _check(request: Request, credentials: HTTPAuthorizationCredentials | None) -> None:
-    tokens: frozenset[str] = request.app.state.tokens
-    given = credentials.credentials.encode() if credentials else b""
-    if not any(hmac.compare_digest(given, token.encode()) for token in tokens):
-        raise HTTPException(
-            status_code=401,
-            detail="missing or invalid bearer token",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
+def _requirement(access: Access) -> Callable[[Request, Credentials], Awaitable[None]]:
+    async def require(request: Request, credentials: Credentials) -> None:
+        state = request.app.state
+        if not _enforced(state, access):
+            return
+        if credentials is None:
+            raise _unauthorized("missing bearer token")
+        try:
+            principal = state.tokens.principal(credentials.credentials)
+        except InvalidToken as err:
+            raise _unauthorized(str(err)) from None
+        if (why := refusal(principal.role, access)) is not None:
+            raise HTTPException(status_code=403, detail=why)
+
+    require.__name__ = f"require_{access.name.lower()}"
+    return require
 
 
-async def require_write_token(request: Request, credentials: Credentials) -> None:
-    if _enforced(request.app.state, write=True):
-        _check(request, credentials)
+def _unauthorized(why: str) -> HTTPException:
+    return HTTPException(status_code=401, detail=why, headers={"WWW-Authenticate": "Bearer"})
 
 
-async def require_read_token(request: Request, credentials: Credentials) -> None:
-    if _enforced(request.app.state, write=False):
-        _check(request, credentials)
+require_read = _requirement(Access.READ)
+require_register = _requirement(Access.REGISTER)
+require_operate = _requirement(Access.OPERATE)
+_ACCESS = {require_read: Access.READ, require_register: Access.REGISTER, require_operate: Access.OPERATE}
+
+
+def route_access(route: APIRoute) -> Access | None:
+    """What `route` does, as far as roles go; None when it takes no token at all (/health)."""
+    for dependency in route.dependant.dependencies:
+        if dependency.call in _ACCESS:
+            return _ACCESS[dependency.call]  # type: ignore[index]
+    return None
 
 
 def token_required(route: APIRoute, state: Any) -> bool | None:
     """Whether `route` refuses a request without a valid token under this configuration
     (`state` is the app's); None when the route takes no token at all."""
-    calls = {dependency.call for dependency in route.dependant.dependencies}
-    if require_write_token in calls:
-        return _enforced(state, write=True)
-    if require_read_token in calls:
-        return _enforced(state, write=False)
-    return None
+    access = route_access(route)
+    return None if access is None else _enforced(state, access)

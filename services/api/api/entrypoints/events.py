@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from api.domain.errors import NotFound
 from api.domain.events import EventStatus, NewEvent
 from api.domain.limits import MAX_DURATION
-from api.entrypoints.auth import require_read_token, require_write_token
+from api.entrypoints.auth import require_operate, require_read
 from api.entrypoints.deps import (
     End,
     PageDep,
@@ -30,8 +30,8 @@ from api.entrypoints.schemas import (
     EventOut,
 )
 
-reads = APIRouter(prefix="/api/events", tags=["events"], dependencies=[Depends(require_read_token)])
-writes = APIRouter(prefix="/api/events", tags=["events"], dependencies=[Depends(require_write_token)])
+reads = APIRouter(prefix="/api/events", tags=["events"], dependencies=[Depends(require_read)])
+writes = APIRouter(prefix="/api/events", tags=["events"], dependencies=[Depends(require_operate)])
 
 _HISTORY_SPAN = timedelta(days=30)
 

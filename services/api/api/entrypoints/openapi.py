@@ -60,10 +60,9 @@ def _regex(template: str) -> Pattern[str]:
     return compile_path(template)[0]
 
 
-_UNAUTHORIZED = {
-    "description": "missing or invalid bearer token",
-    "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{ErrorOut.__name__}"}}},
-}
+_ERROR_BODY = {"application/json": {"schema": {"$ref": f"#/components/schemas/{ErrorOut.__name__}"}}}
+_UNAUTHORIZED = {"description": "missing, unknown or expired bearer token", "content": _ERROR_BODY}
+_FORBIDDEN = {"description": "the token's role may not do this (the reason says which role may)"}
 
 
 def _declare_security(doc: dict[str, Any], routes: list[APIRoute], state: Any) -> None:
@@ -79,6 +78,7 @@ def _declare_security(doc: dict[str, Any], routes: list[APIRoute], state: Any) -
             if required:
                 operation["security"] = [bearer]
                 operation["responses"]["401"] = _UNAUTHORIZED
+                operation["responses"]["403"] = _FORBIDDEN | {"content": _ERROR_BODY}
             else:
                 operation["security"] = [{}, bearer]
 

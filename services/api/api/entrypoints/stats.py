@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
-from api.entrypoints.auth import require_read_token
+from api.entrypoints.auth import require_read
 from api.entrypoints.deps import ServicesDep
 from api.entrypoints.schemas import LoadStatsOut, NetworkStatsOut
 
-router = APIRouter(prefix="/api/stats", tags=["stats"], dependencies=[Depends(require_read_token)])
+router = APIRouter(prefix="/api/stats", tags=["stats"], dependencies=[Depends(require_read)])
 
 
 @router.get("/network")

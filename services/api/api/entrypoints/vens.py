@@ -13,7 +13,7 @@ from api.domain.errors import NotFound
 from api.domain.resolution import Requested, Resolution
 from api.domain.resolution import resolution as choose_resolution
 from api.domain.vens import OVERRIDES, NewVen, VenPatch
-from api.entrypoints.auth import require_read_token, require_write_token
+from api.entrypoints.auth import require_operate, require_read, require_register
 from api.entrypoints.deps import (
     End,
     PageDep,
@@ -38,8 +38,10 @@ from api.entrypoints.schemas import (
 )
 from dr_contracts.facts import VenRegistered
 
-reads = APIRouter(prefix="/api/vens", tags=["vens"], dependencies=[Depends(require_read_token)])
-writes = APIRouter(prefix="/api/vens", tags=["vens"], dependencies=[Depends(require_write_token)])
+reads = APIRouter(prefix="/api/vens", tags=["vens"], dependencies=[Depends(require_read)])
+writes = APIRouter(prefix="/api/vens", tags=["vens"], dependencies=[Depends(require_operate)])
+#: Registration alone: the `registrar` role (the simulator, installers) may do this and no more.
+registration = APIRouter(prefix="/api/vens", tags=["vens"], dependencies=[Depends(require_register)])
 
 _SERIES_SPAN = timedelta(hours=24)
 _ACKS_SPAN = timedelta(days=30)
@@ -69,7 +71,7 @@ def _registered(fact: VenRegistered, created_at: Any) -> VenOut:
     )
 
 
-@writes.post("", status_code=201, responses=ERROR_RESPONSES)
+@registration.post("", status_code=201, responses=ERROR_RESPONSES)
 async def register_ven(body: NewVen, svc: ServicesDep, response: Response) -> VenOut:
     """Register a VEN; `registrationId` becomes its venId (its MQTT identity)."""
     written = await svc.writer.register_ven(body)

@@ -6,7 +6,7 @@ machine; paho driven from the loop reached ~7k/s, still most of a core for a 10k
 (it builds MQTT v5 property objects and a threading.Condition per message). Publishing
 is the dispatcher's hot path, and it needs only PUBLISH and PUBACK: those are written
 here on an asyncio stream (dr_runtime.mqtt_wire), at a few microseconds per message. aiomqtt stays
-the client everywhere else. No TLS (MQTT_URL is mqtt://host:port, as in dr_runtime).
+the client everywhere else. TLS (mqtts://) is asyncio's own, with dr_runtime's context.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from collections.abc import Sequence
 import structlog
 
 from dr_runtime import mqtt_wire as wire
-from dr_runtime.mqtt import broker_address
+from dr_runtime.mqtt import broker_address, tls_context
 from dr_runtime.settings import MqttSettings
 
 log = structlog.get_logger()
@@ -45,6 +45,7 @@ class MqttPublisher:
     ) -> None:
         self.host, self.port = broker_address(settings.mqtt_url)
         self.username, self.password = settings.mqtt_username, settings.mqtt_password
+        self._tls = tls_context(settings)
         self.client_id, self.keepalive_s = client_id, keepalive_s
         self.window, self.connect_timeout_s = max(1, min(window, 65_000)), connect_timeout_s
         self._writer: asyncio.StreamWriter | None = None
@@ -108,9 +109,15 @@ class MqttPublisher:
 
     async def _connect(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
         async with asyncio.timeout(self.connect_timeout_s):
-            reader, writer = await asyncio.open_connection(self.host, self.port)
+            reader, writer = await asyncio.open_connection(
+                self.host, self.port, ssl=self._tls, server_hostname=self.host if self._tls else None
+            )
             writer.write(wire.connect(self.client_id, self.keepalive_s, self.username, self.password))
-            header = await reader.readexactly(4)
+            try:
+                header = await reader.readexactly(4)
+            except asyncio.IncompleteReadError as err:  # TLS 1.3: a refused certificate shows here
+                writer.close()
+                raise MqttError(f"MQTT broker {self.host}:{self.port} closed before CONNACK") from err
         if (reason := wire.connack_refusal(header)) is not None:
             writer.close()
             raise MqttError(f"MQTT broker {self.host}:{self.port} refused the connection: {reason}")

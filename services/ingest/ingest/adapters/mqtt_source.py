@@ -114,5 +114,4 @@ def shared_filters(settings: Settings) -> list[tuple[str, SubscribeOptions]]:
 
 def drain_topic(settings: Settings) -> str:
     """This replica's private topic for its leave marker (no wildcard characters in it)."""
-    client_id = re.sub(r"[+#/]", "_", settings.bridge_client_id)
-    return f"{settings.mqtt_topics.root}ingest/bridge/{client_id}/drain"
+    return settings.mqtt_topics.bridge_drain(re.sub(r"[+#/]", "_", settings.bridge_client_id))

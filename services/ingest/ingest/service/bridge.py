@@ -25,6 +25,7 @@ from dr_contracts.facts import PayloadRejected, encode_fact
 from dr_runtime.kafka import fact_topic
 from dr_runtime.outage import Outage
 from ingest import metrics
+from ingest.adapters.gateways import GatewayOwners
 from ingest.adapters.mqtt_source import Subscription
 from ingest.domain.intake import intake
 from ingest.service.retry import Stopping, pause
@@ -126,16 +127,18 @@ class Bridge:
 
     async def _read(self, session: Subscription, pending: asyncio.Queue[Pending]) -> None:
         topics, max_bytes = self.settings.mqtt_topics, self.settings.bridge_max_payload_bytes
+        gateways = GatewayOwners(self.settings.bridge_gateways_file)
         while True:
             messages = await session.batch(READ_BATCH)
             received_at = datetime.now(UTC)
+            owners = gateways.current()
             futures = []
             kinds: Counter[str] = Counter()
             for message in messages:
                 if not session.forwards(message):
                     continue  # a leave marker: acknowledged in order with the others, not forwarded
                 raw = message.payload if isinstance(message.payload, bytes) else bytes(message.payload)
-                fact = intake(message.topic.value, raw, received_at, topics, max_bytes)
+                fact = intake(message.topic.value, raw, received_at, topics, max_bytes, owners)
                 if (kind := _accepted_kind(fact.payload)) is not None:
                     kinds[kind] += 1
                 try:  # `send` only queues (the linger batches records); it raises when it cannot
