@@ -41,7 +41,7 @@ from bench.results import INGEST_SERIES, merge_results, print_table
 from dr_contracts.topics import MqttTopics
 from dr_infra import LocalStack, ensure_topics, topic_partitions
 from dr_infra.identities import provision
-from dr_infra.mosquitto import BrokerTls
+from dr_infra.mosquitto import BrokerTls, Mosquitto
 from dr_infra.postgres import create_database
 from dr_infra.process import cpu_seconds
 from dr_infra.services import ServiceProcess, log_probe
@@ -369,7 +369,7 @@ def run(
     return result, {"replicas": replicas, "offered_per_s": rate, "window_s": WINDOW_S, **series}
 
 
-def load_generator_tls(broker: Any, vens: int) -> ssl.SSLContext | None:
+def load_generator_tls(broker: Mosquitto, vens: int) -> ssl.SSLContext | None:
     """With a TLS broker: the load generator's context, as a legacy gateway owning its VENs."""
     if broker.tls is None:
         return None
@@ -377,8 +377,7 @@ def load_generator_tls(broker: Any, vens: int) -> ssl.SSLContext | None:
     pki.ensure_client(BENCH_GATEWAY, "gateway")
     pki.set_gateway(BENCH_GATEWAY, [ven_id(v) for v in range(vens)], legacy=True)
     broker.reload()
-    context: ssl.SSLContext = broker.tls.client_context(BENCH_GATEWAY)
-    return context
+    return broker.tls.client_context(BENCH_GATEWAY)
 
 
 def per_reading_us(result: dict[str, Any]) -> dict[str, float]:

@@ -58,7 +58,7 @@ def settings_as(broker: Mosquitto, cert: Path | None, key: Path | None) -> MqttS
     assert broker.tls is not None
     return MqttSettings(
         mqtt_url=broker.url,
-        mqtt_ca_file=str(broker.tls.pki_dir / "ca.crt"),
+        mqtt_ca_file=str(broker.tls.pki.ca_file),
         mqtt_cert_file=str(cert) if cert else None,
         mqtt_key_file=str(key) if key else None,
     )
@@ -69,8 +69,7 @@ async def connected_as(
     broker: Mosquitto, pki: Pki, identity: str, username: str | None = None
 ) -> AsyncIterator[aiomqtt.Client]:
     """A connected client with `identity`'s certificate; `username` is what it claims in CONNECT."""
-    clients = pki.root / "clients"
-    settings = settings_as(broker, clients / f"{identity}.crt", clients / f"{identity}.key")
+    settings = settings_as(broker, *pki.client_files(identity))
     async with make_client(settings, f"{identity}-{id(settings):x}", username=username) as client:
         yield client
 
@@ -105,7 +104,7 @@ def forged_certificate(
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, identity)])
     issuer, signer = subject, key
     if pki is not None:
-        ca_cert = x509.load_pem_x509_certificate((pki.root / "ca.crt").read_bytes())
+        ca_cert = x509.load_pem_x509_certificate(pki.ca_file.read_bytes())
         ca_key = serialization.load_pem_private_key((pki.root / "ca.key").read_bytes(), password=None)
         assert isinstance(ca_key, ec.EllipticCurvePrivateKey)
         issuer, signer = ca_cert.subject, ca_key

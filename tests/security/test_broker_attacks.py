@@ -23,7 +23,7 @@ from dr_contracts.topics import MqttTopics
 from dr_infra.mosquitto import Mosquitto, mqtt_connack
 from dr_infra.mqtt_acl import DISPATCHER_IDENTITY
 from dr_infra.pki import Pki
-from dr_runtime.mqtt import make_client
+from dr_runtime.mqtt import client_tls, make_client
 from dr_runtime.settings import MqttSettings
 from tests.fixtures.waiting import wait_for
 from tests.samples import ack_a, legacy_telemetry, telemetry
@@ -144,10 +144,7 @@ def refused(broker: Mosquitto, context: ssl.SSLContext | None, port: int | None 
 
 def context_with(broker: Mosquitto, cert: Path | None = None, key: Path | None = None) -> ssl.SSLContext:
     assert broker.tls is not None
-    context = ssl.create_default_context(cafile=str(broker.tls.pki_dir / "ca.crt"))
-    if cert is not None:
-        context.load_cert_chain(cert, key)
-    return context
+    return client_tls(str(broker.tls.pki.ca_file), str(cert) if cert else None, str(key) if key else None)
 
 
 def test_a_client_without_a_certificate_is_refused(tls_broker: Mosquitto) -> None:
@@ -218,7 +215,7 @@ async def test_a_site_without_a_certificate_uses_its_password_and_only_its_topic
     pki.ensure_client(DISPATCHER_IDENTITY, "service")
     tls_broker.reload()
     assert tls_broker.tls is not None
-    ca = str(tls_broker.tls.pki_dir / "ca.crt")
+    ca = str(tls_broker.tls.pki.ca_file)
 
     def as_user(username: str, secret: str) -> MqttSettings:
         return MqttSettings(

@@ -34,26 +34,25 @@ def provision(
     for service, identity in (("bridge", BRIDGE_IDENTITY), ("dispatcher", DISPATCHER_IDENTITY)):
         pki.ensure_client(identity, "service")
         env[service] = tls.client_env(identity)
-    env["bridge"]["BRIDGE_GATEWAYS_FILE"] = str(tls.pki_dir / "gateways.json")
-    sim_vens = sim.ven_ids if sim is not None else []
-    if sim_vens and sim is not None and sim.mode == "per-ven":
-        for ven in sim_vens:
+    env["bridge"]["BRIDGE_GATEWAYS_FILE"] = str(pki.gateways_file)
+    if sim is None or not sim.ven_ids:
+        return env
+    certs = {"MQTT_CA_FILE": str(pki.ca_file)}
+    if sim.mode == "per-ven":
+        for ven in sim.ven_ids:
             pki.ensure_client(ven, "ven")
-        env["ven-sim"] = {
-            "MQTT_CA_FILE": str(tls.pki_dir / "ca.crt"),
-            "VEN_SIM_VEN_CERT_DIR": str(tls.pki_dir / "clients"),
-        }
-    elif sim is not None and sim_vens:
-        links = [f"{sim_gateway}-{i}" for i in range(len(sim.link_shares()))]
-        pki.drop_gateways(sim_gateway, keep=links)  # a smaller simulator than last time
-        for name, share in zip(links, sim.link_shares(), strict=True):
-            pki.ensure_client(name, "gateway")
-            pki.set_gateway(name, share, legacy=True)
-        env["ven-sim"] = {
-            "MQTT_CA_FILE": str(tls.pki_dir / "ca.crt"),
-            "VEN_SIM_GATEWAY": sim_gateway,
-            "VEN_SIM_GATEWAY_CERT_DIR": str(tls.pki_dir / "clients"),
-        }
+        env["ven-sim"] = certs | {"VEN_SIM_VEN_CERT_DIR": str(pki.clients_dir)}
+        return env
+    shares = sim.link_shares()
+    links = [f"{sim_gateway}-{i}" for i in range(len(shares))]
+    pki.drop_gateways(sim_gateway, keep=links)  # a smaller simulator than last time
+    for name, share in zip(links, shares, strict=True):
+        pki.ensure_client(name, "gateway")
+        pki.set_gateway(name, share, legacy=True)
+    env["ven-sim"] = certs | {
+        "VEN_SIM_GATEWAY": sim_gateway,
+        "VEN_SIM_GATEWAY_CERT_DIR": str(pki.clients_dir),
+    }
     return env
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dr_contracts.topics import MqttTopics
+from dr_runtime.mqtt import client_tls
 
 from .broker_plugin import plugin_path
 from .errors import MOSQUITTO_MISSING, InfraError
@@ -97,7 +98,7 @@ class BrokerTls:
         listeners = [
             [
                 f"listener {port} {host}",
-                f"cafile {pki / 'ca.crt'}",
+                f"cafile {self.pki.ca_file}",
                 f"certfile {pki / 'server.crt'}",
                 f"keyfile {pki / 'server.key'}",
                 f"crlfile {pki / 'crl.pem'}",
@@ -126,19 +127,13 @@ class BrokerTls:
 
     def client_context(self, identity: str) -> ssl.SSLContext:
         """A client's TLS context: the CA, and `identity`'s certificate from the PKI."""
-        context = ssl.create_default_context(cafile=str(self.pki_dir / "ca.crt"))
-        clients = self.pki_dir / "clients"
-        context.load_cert_chain(clients / f"{identity}.crt", clients / f"{identity}.key")
-        return context
+        cert, key = self.pki.client_files(identity)
+        return client_tls(str(self.pki.ca_file), str(cert), str(key))
 
     def client_env(self, identity: str) -> dict[str, str]:
         """MQTT_* settings of a service connecting as `identity`."""
-        clients = self.pki_dir / "clients"
-        return {
-            "MQTT_CA_FILE": str(self.pki_dir / "ca.crt"),
-            "MQTT_CERT_FILE": str(clients / f"{identity}.crt"),
-            "MQTT_KEY_FILE": str(clients / f"{identity}.key"),
-        }
+        cert, key = self.pki.client_files(identity)
+        return {"MQTT_CA_FILE": str(self.pki.ca_file), "MQTT_CERT_FILE": str(cert), "MQTT_KEY_FILE": str(key)}
 
 
 def mosquitto_config(
@@ -283,16 +278,19 @@ class Mosquitto(ManagedProcess):
             self.tls.write_acl(self.acl_path)
         if self.pid is None:
             return
-        before = self._reloads()
+        offset = self.log_path.stat().st_size
         os.kill(self.pid, signal.SIGHUP)
         deadline = time.monotonic() + timeout
-        while self._reloads() == before:
+        while not self._logged_since(offset, b"Reloading config."):
             if time.monotonic() >= deadline:
                 raise InfraError(f"mosquitto did not reload within {timeout:.0f}s:\n{self.log_tail(10)}")
             time.sleep(0.02)
 
-    def _reloads(self) -> int:
-        return self.log_path.read_bytes().count(b"Reloading config.")
+    def _logged_since(self, offset: int, line: bytes) -> bool:
+        """Whether the log holds `line` past `offset` (only what it gained is read)."""
+        with self.log_path.open("rb") as log:
+            log.seek(offset)
+            return line in log.read()
 
     @property
     def config_path(self) -> Path:

@@ -63,12 +63,30 @@ class Pki:
     def __init__(self, root: Path) -> None:
         self.root = root
 
+    @property
+    def ca_file(self) -> Path:
+        return self.root / "ca.crt"
+
+    @property
+    def clients_dir(self) -> Path:
+        """Where each identity's `<identity>.crt` and `.key` are."""
+        return self.root / "clients"
+
+    @property
+    def gateways_file(self) -> Path:
+        """Each gateway's VENs (the bridge reads it as BRIDGE_GATEWAYS_FILE)."""
+        return self.root / "gateways.json"
+
+    def client_files(self, identity: str) -> tuple[Path, Path]:
+        """The identity's certificate and key (they may not exist yet)."""
+        return self.clients_dir / f"{identity}.crt", self.clients_dir / f"{identity}.key"
+
     # ---- the authority ------------------------------------------------------------------
 
     def init(self, name: str = "dr-platform local CA", days: int = CA_DAYS) -> Path:
         """Create the CA (once: an existing one is kept) and an empty CRL; the CA's path."""
-        if (self.root / "ca.crt").exists():
-            return self.root / "ca.crt"
+        if self.ca_file.exists():
+            return self.ca_file
         self.root.mkdir(parents=True, exist_ok=True)
         key = ec.generate_private_key(ec.SECP256R1())
         subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
@@ -87,10 +105,10 @@ class Pki:
             .sign(key, hashes.SHA256())
         )
         _write_key(self.root / "ca.key", key)
-        (self.root / "ca.crt").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        self.ca_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
         self._write_revoked({})
         self.crl()
-        return self.root / "ca.crt"
+        return self.ca_file
 
     def crl(self, days: int = CRL_DAYS) -> Path:
         """(Re)write the CRL from revoked.json; Mosquitto reads it at start (`crlfile`)."""
@@ -138,16 +156,15 @@ class Pki:
         """A client certificate whose CN is `identity` (rotating: a new key, the old one revoked)."""
         if role not in ROLES:
             raise PkiError(f"unknown role {role!r}: one of {', '.join(ROLES)}")
-        previous = self.root / "clients" / f"{identity}.crt"
-        if previous.exists():
+        if self.client_files(identity)[0].exists():
             self.revoke(identity)
         return self._issue(
-            identity, identity, role, ExtendedKeyUsageOID.CLIENT_AUTH, days, self.root / "clients", None
+            identity, identity, role, ExtendedKeyUsageOID.CLIENT_AUTH, days, self.clients_dir, None
         )
 
     def ensure_client(self, identity: str, role: str = "ven") -> Issued:
         """The identity's certificate, issued only if it has none yet (no rotation)."""
-        cert, key = self.root / "clients" / f"{identity}.crt", self.root / "clients" / f"{identity}.key"
+        cert, key = self.client_files(identity)
         if cert.exists() and key.exists():
             serial = x509.load_pem_x509_certificate(cert.read_bytes()).serial_number
             return Issued(identity, cert, key, serial)
@@ -155,7 +172,7 @@ class Pki:
 
     def revoke(self, identity: str) -> int:
         """Revoke the identity's current certificate and rewrite the CRL; its serial number."""
-        path = self.root / "clients" / f"{identity}.crt"
+        path = self.client_files(identity)[0]
         if not path.exists():
             raise PkiError(f"no certificate issued to {identity!r}")
         cert = x509.load_pem_x509_certificate(path.read_bytes())
@@ -216,12 +233,12 @@ class Pki:
         ]
 
     def _gateways(self) -> dict[str, dict[str, Any]]:
-        path = self.root / "gateways.json"
+        path = self.gateways_file
         return json.loads(path.read_text()) if path.exists() else {}
 
     def _write_gateways(self, gateways: dict[str, dict[str, Any]]) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
-        (self.root / "gateways.json").write_text(json.dumps(gateways, indent=1, sort_keys=True) + "\n")
+        self.gateways_file.write_text(json.dumps(gateways, indent=1, sort_keys=True) + "\n")
 
     # ---- files --------------------------------------------------------------------------
 
@@ -270,7 +287,7 @@ class Pki:
             raise PkiError(f"no CA in {self.root}: run `python -m dr_infra pki init` first")
         key = serialization.load_pem_private_key((self.root / "ca.key").read_bytes(), password=None)
         assert isinstance(key, ec.EllipticCurvePrivateKey)
-        return key, x509.load_pem_x509_certificate((self.root / "ca.crt").read_bytes())
+        return key, x509.load_pem_x509_certificate(self.ca_file.read_bytes())
 
     def _revoked(self) -> dict[str, dict[str, str]]:
         path = self.root / "revoked.json"

@@ -151,7 +151,7 @@ class LocalStack:
         if self.mqtt is not None and self.mqtt.running:
             env["MQTT_URL"] = self.mqtt.url
             if self.mqtt.tls is not None:
-                env["MQTT_CA_FILE"] = str(self.mqtt.tls.pki_dir / "ca.crt")
+                env["MQTT_CA_FILE"] = str(self.mqtt.tls.pki.ca_file)
         if self.postgres is not None and self.postgres.running:
             env["DATABASE_URL"] = self.postgres.dsn
         return env

@@ -39,11 +39,20 @@ def tls_context(
     """
     if not _parse(settings.mqtt_url)[2]:
         return None
-    context = ssl.create_default_context(cafile=settings.mqtt_ca_file)
+    if cert_file is None:
+        cert_file, key_file = settings.mqtt_cert_file, settings.mqtt_key_file
+    return client_tls(settings.mqtt_ca_file, cert_file, key_file)
+
+
+def client_tls(
+    ca_file: str | None, cert_file: str | None = None, key_file: str | None = None
+) -> ssl.SSLContext:
+    """A client's TLS context: the broker verified against `ca_file` (default: the system's
+    CAs), host name included, TLS 1.2 at least; `cert_file`/`key_file` presented when given."""
+    context = ssl.create_default_context(cafile=ca_file)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
-    cert_file = cert_file or settings.mqtt_cert_file
     if cert_file:
-        context.load_cert_chain(cert_file, key_file or settings.mqtt_key_file)
+        context.load_cert_chain(cert_file, key_file)
     return context
 
 

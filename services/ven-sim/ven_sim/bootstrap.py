@@ -79,24 +79,27 @@ def build_links(settings: Settings, sim: Simulator) -> list[Link]:
                 node.ven_id,
                 username=node.ven_id,
                 password=_ven_password(settings, node),
-                tls_context=_ven_tls(settings, node),
+                tls_context=_identity_tls(settings, settings.ven_cert_dir, node.ven_id),
             )
             for node in online
         ]
-    else:
+    else:  # each link its share of the VENs (those online), as the broker's ACL knows them
         by_id = {node.ven_id: node for node in online}
-        shares = [
-            (i, [by_id[ven_id] for ven_id in share if ven_id in by_id])
-            for i, share in enumerate(settings.link_shares())
-        ]
         tag = secrets.token_hex(3)
-        groups = [group for _, group in shares if group]
-        names = [f"ven-sim-{tag}-{i}" for i, group in shares if group]
-        clients = [
-            partial(client, f"ven-sim-{tag}-{i}", tls_context=_gateway_tls(settings, i))
-            for i, group in shares
-            if group
-        ]
+        groups, names, clients = [], [], []
+        for i, share in enumerate(settings.link_shares()):
+            group = [by_id[ven_id] for ven_id in share if ven_id in by_id]
+            if group:
+                groups.append(group)
+                names.append(f"ven-sim-{tag}-{i}")
+                gateway = f"{settings.gateway}-{i}"
+                clients.append(
+                    partial(
+                        client,
+                        names[-1],
+                        tls_context=_identity_tls(settings, settings.gateway_cert_dir, gateway),
+                    )
+                )
     links = []
     for name, make, group in zip(names, clients, groups, strict=True):
         link = Link(name, make, [topics.cmd(node.ven_id) for node in group], sim.on_message)
@@ -107,22 +110,12 @@ def build_links(settings: Settings, sim: Simulator) -> list[Link]:
     return links
 
 
-def _gateway_tls(settings: Settings, link: int) -> ssl.SSLContext | None:
-    """Over TLS, link i presents the certificate of the gateway `<gateway>-<i>` (VEN_SIM_GATEWAY_CERT_DIR),
-    else the process's one (MQTT_CERT_FILE)."""
-    folder = settings.gateway_cert_dir
+def _identity_tls(settings: Settings, folder: str | None, identity: str) -> ssl.SSLContext | None:
+    """Over TLS, the connection presents `identity`'s certificate from `folder` (a VEN's own, as a
+    field device does, or a link's gateway's), else the process's one (MQTT_CERT_FILE)."""
     if folder is None:
         return tls_context(settings)
-    base = Path(folder) / f"{settings.gateway}-{link}"
-    return tls_context(settings, f"{base}.crt", f"{base}.key")
-
-
-def _ven_tls(settings: Settings, node: VenNode) -> ssl.SSLContext | None:
-    """Over TLS, each VEN presents its own certificate (VEN_CERT_DIR), as a field device does."""
-    folder = settings.ven_cert_dir
-    if folder is None:
-        return tls_context(settings)
-    base = Path(folder) / node.ven_id
+    base = Path(folder) / identity
     return tls_context(settings, f"{base}.crt", f"{base}.key")
 
 

@@ -64,7 +64,7 @@ require_operate = _requirement(Access.OPERATE)
 _ACCESS = {require_read: Access.READ, require_register: Access.REGISTER, require_operate: Access.OPERATE}
 
 
-def route_access(route: APIRoute) -> Access | None:
+def _route_access(route: APIRoute) -> Access | None:
     """What `route` does, as far as roles go; None when it takes no token at all (/health)."""
     for dependency in route.dependant.dependencies:
         if dependency.call in _ACCESS:
@@ -75,5 +75,5 @@ def route_access(route: APIRoute) -> Access | None:
 def token_required(route: APIRoute, state: Any) -> bool | None:
     """Whether `route` refuses a request without a valid token under this configuration
     (`state` is the app's); None when the route takes no token at all."""
-    access = route_access(route)
+    access = _route_access(route)
     return None if access is None else _enforced(state, access)
