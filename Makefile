@@ -11,9 +11,9 @@ MQTT_PORT ?= 8883
 PYTEST_ARGS ?=
 
 .PHONY: setup system-packages test-tools test unit integration e2e run bench soak profile mutate docs lint fmt infra clean
-.PHONY: images docker-stop test-containers compose-check
+.PHONY: images docker-stop test-containers compose-check dashboard
 
-setup: $(STAMP) system-packages
+setup: $(STAMP) system-packages dashboard
 
 $(STAMP): pyproject.toml
 	@$(PY) -m pip --version >/dev/null 2>&1 || { rm -rf $(VENV); $(PY_BOOT) -m venv $(VENV); } \
@@ -41,10 +41,27 @@ system-packages:
 	@{ command -v gcc >/dev/null && test -f /usr/include/mosquitto_broker.h && test -f /usr/include/mosquitto.h; } \
 	  || $(call apt_install,gcc libc6-dev mosquitto-dev libmosquitto-dev)
 
+# The operator dashboard (services/api/dashboard; docs/dashboard.md): TypeScript bundled by esbuild
+# into the api package, which serves it at /dashboard/. npm packages from its lock file only;
+# Node.js from the distribution when missing (Debian 12's 18 is enough).
+DASHBOARD_SRC := services/api/dashboard
+DASHBOARD := services/api/api/static/dashboard/index.html
+dashboard: $(DASHBOARD)
+
+$(DASHBOARD): $(DASHBOARD_SRC)/node_modules/.installed $(DASHBOARD_SRC)/build.mjs $(DASHBOARD_SRC)/tsconfig.json \
+    $(wildcard $(DASHBOARD_SRC)/src/*.ts $(DASHBOARD_SRC)/src/*/*.ts $(DASHBOARD_SRC)/src/*.css $(DASHBOARD_SRC)/static/*)
+	cd $(DASHBOARD_SRC) && npm run --silent build
+
+$(DASHBOARD_SRC)/node_modules/.installed: $(DASHBOARD_SRC)/package-lock.json
+	@command -v npm >/dev/null || $(call apt_install,nodejs npm)
+	cd $(DASHBOARD_SRC) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
 # Compose's own schema check of deploy/compose.yaml (tests/unit/test_compose.py; no engine
 # needed) is part of every green run: installed as root, else named and the run stops.
 test-tools:
 	@command -v docker-compose >/dev/null || $(call apt_install,docker-compose)
+	@command -v chromium >/dev/null || $(call apt_install,chromium)
 
 test: setup test-tools
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -121,4 +138,4 @@ fmt: setup
 	$(VENV)/bin/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) .run .bench .mutmut .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .run .bench .mutmut .pytest_cache .mypy_cache .ruff_cache services/api/api/static $(DASHBOARD_SRC)/node_modules

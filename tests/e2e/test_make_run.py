@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -14,7 +15,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urljoin
 
+import httpx
 import pytest
 
 from dr_infra.ports import is_port_free
@@ -34,8 +37,13 @@ class MakeRun:
 
     async def ready(self) -> str:
         """Wait for the "platform running" line (after the demo, if any); -> the output so far."""
+
+        def up() -> bool:
+            assert self.process.returncode is None, f"make run exited:\n{self.text()[-3000:]}"
+            return "Ctrl-C to stop" in self.text()
+
         await wait_for(
-            lambda: "Ctrl-C to stop" in self.text(),
+            up,
             timeout=180,
             message=lambda: f"make run to be up:\n{self.text()[-3000:]}",
         )
@@ -88,6 +96,18 @@ async def test_demo_event_completes_and_ctrl_c_stops_everything(tmp_path: Path) 
         text = await run.ready()
         assert "summary of evt-" in text and ": completed" in text
         assert "(100%)" in text and "VENs responding 3 of 3" in text
+        # The dashboard it prints is served, and the token it prints is an operator's.
+        found = re.search(r"Dashboard on (\S+): log in with the operator token (\S+) ", text)
+        assert found is not None, text[-3000:]
+        dashboard, token = found.groups()
+        async with httpx.AsyncClient(timeout=10) as http:
+            assert (await http.get(dashboard)).status_code == 200
+            me = await http.get(
+                urljoin(dashboard, "/api/whoami"), headers={"Authorization": f"Bearer {token}"}
+            )
+            assert me.json()["role"] == "operator" and me.json()["authenticated"]
+            assert (await http.get(urljoin(dashboard, "/api/events"))).status_code == 401  # reads protected
+        assert f"{dashboard}#/events/evt-" in text  # the demo event's page
         children = descendants(run.process.pid)
         assert len(children) >= 8  # three brokers and five services
         run.process.send_signal(signal.SIGINT)

@@ -165,6 +165,11 @@ class Check:
         }
 
     async def run(self) -> bool:
+        # The image carries the built dashboard (docs/dashboard.md), served by every replica.
+        page = await self.reader.get("/dashboard/")
+        if page.status_code != 200 or "app.js" not in page.text:
+            print(f"the dashboard is not served by the api image: {page.status_code} {page.text[:200]}")
+            return False
         stats = await until("every VEN online through REST", self._online, 180)
         ven_ids = sorted(v["id"] for v in await self.get("/api/vens"))
         since = datetime.now(UTC) - timedelta(seconds=1)

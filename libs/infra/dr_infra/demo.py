@@ -1,7 +1,7 @@
 """The live demo of `make run`: one event through the REST API, followed on screen.
 
-Everything shown comes from the platform's own read side: the event and its VENs from
-the REST API, command counts and latencies from the `ven_commands` read model.
+Everything shown comes from the platform's own read side, through the REST API: the event
+and its VENs, and its command counts and latencies (`GET /api/events/{id}/commands`).
 """
 
 from __future__ import annotations
@@ -13,17 +13,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-import psycopg
-
-COMMAND_STATS = """
-SELECT count(*) FILTER (WHERE op IN ('event', 'restore')),
-       count(*) FILTER (WHERE op = 'event' AND outcome = 'acked'),
-       count(*) FILTER (WHERE outcome = 'timed_out'),
-       count(*) FILTER (WHERE op = 'restore' AND outcome = 'acked'),
-       percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_ms) FILTER (WHERE op = 'event'),
-       percentile_cont(0.99) WITHIN GROUP (ORDER BY latency_ms) FILTER (WHERE op = 'event')
-FROM ven_commands WHERE event_id = %s
-"""
 
 
 @dataclass
@@ -69,43 +58,37 @@ def create_event(api: httpx.Client, reduction_kw: float, lead_s: float, duration
 
 def follow(
     api: httpx.Client,
-    dsn: str,
     event_id: str,
     *,
     table_rows: int = 8,
     watch: Callable[[], None] = lambda: None,
+    link: str | None = None,
 ) -> Progress:
     """Redraw the event's progress every second until it is over; return the final numbers.
 
     `watch` runs every second too: it raises to stop following (make run: a process exited).
+    `link`, the event's page in the dashboard, stays on screen.
     """
     progress = Progress(event={})
     last = time.monotonic()
-    with psycopg.connect(dsn, autocommit=True) as db:
-        while True:
-            watch()
-            progress.event = api.get(f"/api/events/{event_id}").json()
-            row = db.execute(COMMAND_STATS, (event_id,)).fetchone()
-            assert row is not None
-            (
-                progress.sent,
-                progress.acked,
-                progress.timed_out,
-                progress.restored,
-                progress.p50_ms,
-                progress.p99_ms,
-            ) = row
-            now = time.monotonic()
-            if progress.event["status"] == "active":
-                progress.energy_kwh += progress.event["currentReductionKw"] * (now - last) / 3600
-            last = now
-            _draw(progress, table_rows)
-            if progress.event["status"] in ("completed", "stopped", "cancelled"):
-                return progress
-            time.sleep(1)
+    while True:
+        watch()
+        progress.event = api.get(f"/api/events/{event_id}").json()
+        commands = api.get(f"/api/events/{event_id}/commands").json()
+        progress.sent, progress.acked = commands["sent"], commands["acked"]
+        progress.timed_out, progress.restored = commands["timedOut"], commands["restoresAcked"]
+        progress.p50_ms, progress.p99_ms = commands["latencyP50Ms"], commands["latencyP99Ms"]
+        now = time.monotonic()
+        if progress.event["status"] == "active":
+            progress.energy_kwh += progress.event["currentReductionKw"] * (now - last) / 3600
+        last = now
+        _draw(progress, table_rows, link)
+        if progress.event["status"] in ("completed", "stopped", "cancelled"):
+            return progress
+        time.sleep(1)
 
 
-def _draw(p: Progress, rows: int) -> None:
+def _draw(p: Progress, rows: int, link: str | None) -> None:
     e = p.event
     now = datetime.now(UTC)
     start, end = datetime.fromisoformat(e["startTime"]), datetime.fromisoformat(e["endTime"])
@@ -133,6 +116,8 @@ def _draw(p: Progress, rows: int) -> None:
     more = len(e.get("vens", [])) - rows
     if more > 0:
         lines.append(f"  ... and {more} more VENs")
+    if link:
+        lines.append(f"  follow it in the dashboard: {link}")
     print("\x1b[2J\x1b[H" + "\n".join(lines), flush=True)
 
 

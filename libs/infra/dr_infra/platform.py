@@ -63,7 +63,7 @@ class Platform:
     def _service(self, name: str, args: list[str], ready: str, port: int | None = None) -> ServiceProcess:
         """A service ready on an HTTP path (`/...`) when it has a port, else on a log marker."""
         probe = http_probe(ready) if port else log_probe(ready)
-        env = self.env | self.identities.get(name, {}) | ({"API_PORT": str(port)} if name == "api" else {})
+        env = self.env | self.identities.get(name, {}) | (self._api_env(port) if name == "api" else {})
         return ServiceProcess(
             name,
             args,
@@ -73,6 +73,15 @@ class Platform:
             port=port,
             startup_timeout=self.startup_timeout,
         )
+
+    def _api_env(self, port: int | None) -> dict[str, str]:
+        """The API's port, and the simulator's site pages for the dashboard to link to."""
+        site = {"DASHBOARD_SITE_PAGE_URL": f"{self.sim_url}/site/{{venId}}"} if self.vens else {}
+        return {"API_PORT": str(port)} | site
+
+    @property
+    def dashboard_url(self) -> str:
+        return f"{self.api_url}/dashboard/"
 
     @property
     def api_url(self) -> str:

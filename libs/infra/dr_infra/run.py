@@ -4,7 +4,9 @@
 
 Mosquitto listens with TLS only and requires a client certificate: the CA, the broker's
 certificate and one identity per service (and the simulator's gateway) are made in the PKI
-directory where missing (docs/security.md). Service logs go to .run/logs/<service>.log.
+directory where missing (docs/security.md). The API takes tokens with roles and protects reads,
+as deployed: an operator's token (printed, for the dashboard at /dashboard/) and the simulator's
+registrar token are made once in .run/api-tokens. Service logs go to .run/logs/<service>.log.
 After the demo the platform keeps running until Ctrl-C, which stops every process this
 started and removes their temp dirs.
 If any process exits by itself meanwhile (a broker, the database, a service: e.g. the
@@ -29,6 +31,7 @@ from dr_runtime.settings import KafkaSettings
 from . import demo
 from .errors import InfraError
 from .kafka_admin import ensure_topics
+from .local_tokens import local_tokens
 from .mosquitto import BrokerTls
 from .platform import Platform
 from .ports import is_port_free
@@ -36,6 +39,8 @@ from .process import ManagedProcess
 from .stack import LocalStack
 
 LOG_DIR = Path(".run/logs")
+#: The operator's and the simulator's API tokens, made once (dr_infra.local_tokens).
+TOKENS = Path(".run/api-tokens")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -76,7 +81,8 @@ def run(args: argparse.Namespace) -> None:
         # The counts the services will want (KAFKA_TOPIC_PARTITIONS), so they agree.
         wanted = KafkaSettings(kafka_bootstrap_servers=stack.kafka_bootstrap).topic_partitions
         asyncio.run(ensure_topics(stack.kafka_bootstrap, wanted))
-        env = stack.env()
+        tokens = local_tokens(TOKENS)
+        env = stack.env() | tokens.env()
         print(
             f"  Kafka {env['KAFKA_BOOTSTRAP_SERVERS']}  MQTT {env['MQTT_URL']} (TLS, certificates"
             f" in {args.pki}/)  Postgres {env['DATABASE_URL']}"
@@ -95,17 +101,24 @@ def run(args: argparse.Namespace) -> None:
 
             for name, service in platform.services.items():
                 print(f"  {name:<11} pid {service.pid}  log {service.log_path}")
-            print(f"REST API on {platform.api_url} (OpenAPI at {platform.api_url}/docs)", flush=True)
-            with httpx.Client(base_url=platform.api_url, timeout=10) as api:
+            print(f"REST API on {platform.api_url} (OpenAPI at {platform.api_url}/docs)")
+            print(
+                f"Dashboard on {platform.dashboard_url}: log in with the operator token "
+                f"{tokens.operator} (in {tokens.path})",
+                flush=True,
+            )
+            with httpx.Client(base_url=platform.api_url, timeout=10, headers=tokens.headers()) as api:
                 if args.vens:
                     stats = demo.wait_for_vens(api, args.vens)
                     if args.demo:
                         reduction = max(1.0, 0.5 * stats["potentialLoadReductionKw"])
                         event = demo.create_event(api, reduction, args.lead_s, args.duration_s)
-                        progress = demo.follow(api, env["DATABASE_URL"], event["id"], watch=watch)
+                        link = f"{platform.dashboard_url}#/events/{event['id']}"
+                        progress = demo.follow(api, event["id"], watch=watch, link=link)
                         print(demo.summary(progress), flush=True)
             print(
-                f"platform running: API {platform.api_url}, MQTT {env['MQTT_URL']}; Ctrl-C to stop",
+                f"platform running: API {platform.api_url}, dashboard {platform.dashboard_url}, "
+                f"MQTT {env['MQTT_URL']}; Ctrl-C to stop",
                 flush=True,
             )
             while True:

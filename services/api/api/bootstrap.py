@@ -20,7 +20,7 @@ from api.adapters.pg_queries import PgQueries
 from api.adapters.pg_registry import PgRegistry
 from api.adapters.projection_watch import PgProjectionWatch
 from api.domain.limits import Limits
-from api.entrypoints import errors, events, openapi, ops, stats, vens
+from api.entrypoints import dashboard, errors, events, openapi, ops, session, stats, vens
 from api.entrypoints.deps import Services
 from api.entrypoints.metrics import ApiMetrics, MetricsMiddleware
 from api.entrypoints.slash import StripTrailingSlash
@@ -110,11 +110,18 @@ def create_app(settings: Settings, adapters: AdaptersFactory = real_adapters) ->
         vens.writes,
         vens.reads,
         stats.router,
+        session.router,
         ops.router,
     )
     for router in routers:
         app.include_router(router)
     openapi.install(app, routers, {"MAX_REDUCTION_KW": settings.max_reduction_kw}, settings.max_body_bytes)
+    dashboard.install(
+        app,
+        settings.dashboard_dir or dashboard.BUILT,
+        settings.dashboard_site_page_url,
+        settings.dashboard_refresh_s,
+    )
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(StripTrailingSlash)  # outermost: before routing and metrics
     return app

@@ -49,6 +49,13 @@ class Settings(ServiceSettings, KafkaSettings, PostgresSettings, FleetSettings, 
     #: How long a write waits for the read model before answering anyway.
     read_your_writes_timeout_s: float = Field(default=2.0, ge=0)
     read_your_writes_poll_s: float = Field(default=0.005, gt=0)
+    #: The built dashboard (services/api/dashboard, `make dashboard`); default: inside the package.
+    dashboard_dir: Path | None = None
+    #: A simulated site's local page, `{venId}` replaced (ven-sim's /site/<venId>): linked from
+    #: the dashboard's VEN page when set.
+    dashboard_site_page_url: str | None = None
+    #: How often the dashboard's pages refresh themselves.
+    dashboard_refresh_s: float = Field(default=2.0, ge=0.5, le=60)
     default_page_size: int = Field(default=500, ge=1)
     max_page_size: int = Field(default=5000, ge=1)
     #: Largest request body (bytes); beyond it: 413.

@@ -26,6 +26,7 @@ from ven_sim.faults import Faults, parse_delay
 from ven_sim.fleet import VenNode, build_fleet
 from ven_sim.settings import Settings
 from ven_sim.simulator import Simulator
+from ven_sim.site_page import site_routes
 
 log = structlog.get_logger()
 
@@ -165,7 +166,8 @@ async def _serve_status(settings: Settings, sim: Simulator) -> asyncio.Server:
         "/status/telemetry": sim.telemetry,
         "/health": lambda: {"ok": True, "running": sim.running},
     }
-    return await start_status_server(settings.status_host, settings.status_port, routes)
+    prefixes = {"/site": site_routes(sim)}
+    return await start_status_server(settings.status_host, settings.status_port, routes, prefixes)
 
 
 async def _register(settings: Settings, sim: Simulator) -> None:

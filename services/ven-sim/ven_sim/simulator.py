@@ -23,6 +23,7 @@ from ven_sim.fleet import VenNode
 from ven_sim.handling import Outcome, handle_command
 from ven_sim.readings import render_reading
 from ven_sim.schedule import Schedule, next_due
+from ven_sim.site_state import site_state
 from ven_sim.stats import BOUNDS, Stats
 
 log = structlog.get_logger()
@@ -240,6 +241,15 @@ class Simulator:
             "events": dict(events),
             **self.stats.totals(),
         }
+
+    def site_state(self, ven_id: str) -> dict[str, Any] | None:
+        """One VEN as its local page shows it (`site_state`); None for a venId not simulated here."""
+        node = self.by_id.get(ven_id)
+        if node is None:
+            return None
+        now = self.clock()
+        self.expire(node, now)  # through the simulator, so an expiry the page sees is counted
+        return site_state(node.sim, now, online=node.online)
 
     def applied(self) -> dict[str, int]:
         """correlationId -> times applied (1 for every command, whatever the retries)."""

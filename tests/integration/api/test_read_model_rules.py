@@ -189,3 +189,32 @@ async def test_shown_status_before_the_dispatcher_acts(
         listed = (await api.get("/api/events", params={"status": status})).json()
         assert [e["id"] for e in listed] == [event_id]
     assert [e["id"] for e in (await api.get("/api/events/current")).json()] == [now]
+
+
+async def test_freshness_is_the_newest_live_reading_and_the_projectors_last_write(
+    api: httpx.AsyncClient, pg_db: str
+) -> None:
+    """What a "read model behind" banner compares with `now`; a deleted VEN's reading does not count."""
+
+    async def freshness() -> dict[str, datetime | None]:
+        body = (await api.get("/api/stats/freshness")).json()
+        return {key: value and datetime.fromisoformat(value) for key, value in body.items()}
+
+    assert (await freshness())["newestReadingAt"] is None
+    older, newer, deleted = _id("ven-old"), _id("ven-new"), _id("ven-del")
+    await _put_ven(pg_db, older, 600)
+    await _put_ven(pg_db, newer, 60)
+    await _put_ven(pg_db, deleted, 0)
+    # a write, so that the projector stores an offset
+    _fresh(await api.post("/api/vens", json={"name": "Site", "registrationId": _id("site")}))
+    async with await psycopg.AsyncConnection.connect(pg_db, autocommit=True) as conn:
+        await conn.execute("UPDATE vens SET deleted_at = now() WHERE ven_id = %s", (deleted,))
+        cur = await conn.execute(
+            "SELECT (SELECT last_seen FROM vens WHERE ven_id = %s),"
+            " (SELECT max(updated_at) FROM projection_offsets)",
+            (newer,),
+        )
+        newest, projected = await cur.fetchone() or (None, None)
+    fresh = await freshness()
+    assert (fresh["newestReadingAt"], fresh["projectedAt"]) == (newest, projected)
+    assert fresh["now"] is not None and projected is not None and fresh["now"] >= projected

@@ -169,3 +169,35 @@ def test_the_cli_prints_a_token_the_api_accepts(
     monkeypatch.delenv("API_JWT_SECRET")
     assert api_main(["token", "--role", "reader", "--subject", "x"]) == 2
     assert "API_JWT_SECRET" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("make_token", "answer"),
+    [
+        (lambda: "op-token", {"role": "operator", "subject": "static-token", "authenticated": True}),
+        (lambda: "read-token", {"role": "reader", "subject": "static-token", "authenticated": True}),
+        (lambda: "reg-token", {"role": "registrar", "subject": "static-token", "authenticated": True}),
+        (lambda: signed("reader"), {"role": "reader", "subject": "client-1", "authenticated": True}),
+    ],
+)
+async def test_whoami_names_any_valid_token(
+    api: httpx.AsyncClient, make_token: Token, answer: dict[str, object]
+) -> None:
+    response = await api.get("/api/whoami", headers=bearer(make_token()))
+    assert (response.status_code, response.json()) == (200, answer)
+
+
+@pytest.mark.parametrize(
+    ("headers", "reason"),
+    [({}, "missing bearer token"), (bearer("nope"), "unknown bearer token")],
+)
+async def test_whoami_refuses_no_token_or_an_unknown_one(
+    api: httpx.AsyncClient, headers: dict[str, str], reason: str
+) -> None:
+    response = await api.get("/api/whoami", headers=headers)
+    assert (response.status_code, response.json()) == (401, {"detail": reason})
+
+
+async def test_whoami_on_an_open_api_is_an_unauthenticated_operator(client: httpx.AsyncClient) -> None:
+    answer = (await client.get("/api/whoami", headers=bearer("anything"))).json()
+    assert answer == {"role": "operator", "subject": None, "authenticated": False}

@@ -361,3 +361,59 @@ def test_status_and_loads_queries() -> None:
     reading = ven.reading(T0)
     assert [x["currentPowerKw"] for x in ven.loads()] == [x["currentPowerKw"] for x in reading["loads"]]
     assert ven.status()["usedPowerKw"] == pytest.approx(reading["usedPowerKw"], abs=1e-3)
+
+
+# ---- snapshot (the site's local page) ----------------------------------------------------
+
+
+def test_snapshot_shows_each_circuit_before_and_after_its_cap() -> None:
+    ven = site(CircuitType.EV, CircuitType.HVAC, CircuitType.LIGHTING, **{"ev1": 7.2})
+    t = find_time(ven, "ev1", lambda kw: kw > 2.5)
+    for s in range(t - 300, t, 5):
+        ven.reading(s)
+    result = ven.start_event("evt-s", 2.0, t, t + 600, t)
+    snap = ven.snapshot(t + 5)
+    by_id = {c.circuit.load_id: c for c in snap.circuits}
+    assert list(by_id) == ["ev1", "hvac1", "light1"]
+    ev = by_id["ev1"]
+    assert ev.cap_kw == result.caps()["ev1"]
+    assert ev.natural_kw == pytest.approx(natural(ven, "ev1", t + 5))
+    assert ev.power_kw == pytest.approx(min(ev.natural_kw, ev.cap_kw)) and ev.power_kw < ev.natural_kw
+    hvac = by_id["hvac1"]
+    assert hvac.cap_kw is None and hvac.power_kw == hvac.natural_kw
+    assert hvac.natural_kw == pytest.approx(natural(ven, "hvac1", t + 5))
+    assert snap.event is ven.event and snap.event is not None and snap.event.end_ts == t + 600
+    assert snap.power_kw == pytest.approx(sum(c.power_kw for c in snap.circuits))
+
+
+@pytest.mark.parametrize("in_event", [False, True])
+def test_snapshot_agrees_with_telemetry_at_the_same_instant(in_event: bool) -> None:
+    ven = SimVen("ven-snap", 4)
+    for s in range(T0 - 300, T0, 5):
+        ven.reading(s)
+    if in_event:
+        ven.start_event("evt-a", 3.0, T0, T0 + 600, T0)
+    kept = len(ven.baseline_buffer)
+    snap = ven.snapshot(T0 + 7)
+    assert len(ven.baseline_buffer) == kept  # a look at the page is not a reading
+    r = ven.reading(T0 + 7)
+    assert round(snap.power_kw, 3) == r["usedPowerKw"]
+    assert round(snap.baseline_kw, 3) == r["baselinePowerKw"]
+    assert round(snap.shed_kw, 3) == r["shedPowerKw"] and (snap.shed_kw > 0) is in_event
+    assert [round(c.power_kw, 3) for c in snap.circuits] == [x["currentPowerKw"] for x in r["loads"]]
+    capped = {c.circuit.load_id for c in snap.circuits if c.cap_kw is not None}
+    assert capped == set(ven.status()["shedLoadIds"])
+
+
+def test_snapshot_expires_the_event_and_shows_per_load_sheds() -> None:
+    ven = site(CircuitType.EV, CircuitType.WATER_HEATER, CircuitType.OUTLETS)
+    t = find_time(ven, "ev1", lambda kw: kw > 1.0)
+    ven.start_event("evt-e", 3.0, t, t + 60, t)
+    assert ven.snapshot(t + 59).event is not None
+    over = ven.snapshot(t + 60)
+    assert over.event is None and over.shed_kw == 0.0
+    assert all(c.cap_kw is None and c.power_kw == c.natural_kw for c in over.circuits)
+    ven.shed_load("ev1", 1.0, 30, t + 61)
+    shed = {c.circuit.load_id: c for c in ven.snapshot(t + 62).circuits}
+    assert shed["ev1"].cap_kw is not None and shed["wh1"].cap_kw is None
+    assert ven.snapshot(t + 62).event is None  # a shedLoad is no event

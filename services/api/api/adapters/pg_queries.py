@@ -6,8 +6,11 @@ from typing import Any
 
 from api.adapters import Pool, sql
 from api.adapters.sql import num
+from api.domain.ack_table import SortTerm
+from api.domain.delivery import Buckets
 from api.domain.resolution import Resolution
 from api.ports import Page, Window
+from dr_contracts.commands import EVENT_OPS
 from dr_contracts.rules import MAX_EVENT_DURATION, ONLINE_MISSED_INTERVALS
 
 _EVENTS = f"""
@@ -31,31 +34,125 @@ WHERE e.start_time < %(end)s AND e.start_time > %(start)s - %(longest)s
 ORDER BY e.start_time, e.event_id LIMIT %(limit)s OFFSET %(offset)s
 """
 
-# Per-VEN participation: the allocation once activated (else the targeted venIds) with the
-# outcome of the VEN's event command; one JSON array, in the same round trip as the event.
-_EVENT_VENS = """
-SELECT coalesce(json_agg(p ORDER BY p."venId"), '[]') FROM (
+#: The event's (`e`) VENs: its allocation once activated, else the targeted venIds
+#: (allocated_kw NULL). venIds NULL (every online VEN) names none before activation.
+_EVENT_VEN_SET = """
+  SELECT ev.ven_id, ev.allocated_kw FROM event_vens ev WHERE ev.event_id = e.event_id
+  UNION ALL
+  SELECT unnest(e.ven_ids), NULL
+  WHERE NOT EXISTS (SELECT 1 FROM event_vens ev WHERE ev.event_id = e.event_id)
+"""
+_EVENT_OPS = ", ".join(f"'{op}'" for op in sorted(EVENT_OPS))
+#: Of a VEN's commands of one op in an event, the one its row shows: the one issued last
+#: (a command never issued counts as the oldest).
+_NEWEST_FIRST = "c.first_issued_at DESC NULLS LAST"
+# Per-VEN participation: each VEN of the set with the outcome of its event command. The
+# commands are read once for the whole event and hash-joined: an event may have 10,000 VENs.
+_EVENT_VEN_ROWS = f"""
   SELECT t.ven_id AS "venId", v.name AS "venName", coalesce(t.allocated_kw, 0) AS "shedKw",
     c.actual_shed_kw AS "actualShedKw", c.latency_ms AS "responseMs",
     coalesce(c.outcome, CASE WHEN t.allocated_kw IS NULL THEN 'targeted' ELSE 'allocated' END)
-      AS status
-  FROM (
-    SELECT ev.ven_id, ev.allocated_kw FROM event_vens ev WHERE ev.event_id = e.event_id
-    UNION ALL
-    SELECT unnest(e.ven_ids), NULL
-    WHERE NOT EXISTS (SELECT 1 FROM event_vens ev WHERE ev.event_id = e.event_id)
-  ) t
+      AS status,
+    c.attempts, c.acked_at AS "ackedAt", c.correlation_id
+  FROM ({_EVENT_VEN_SET}) t
   LEFT JOIN vens v ON v.ven_id = t.ven_id
-  LEFT JOIN LATERAL (
-    SELECT outcome, actual_shed_kw, latency_ms FROM ven_commands c
-    WHERE c.event_id = e.event_id AND c.ven_id = t.ven_id AND c.op IN ('event', 'shedPanel')
-    ORDER BY c.first_issued_at DESC NULLS LAST LIMIT 1
-  ) c ON true
+  LEFT JOIN (
+    SELECT DISTINCT ON (c.ven_id) c.ven_id, c.outcome, c.actual_shed_kw, c.latency_ms, c.attempts,
+      c.acked_at, c.correlation_id
+    FROM ven_commands c WHERE c.event_id = e.event_id AND c.op IN ({_EVENT_OPS})
+    ORDER BY c.ven_id, {_NEWEST_FIRST}
+  ) c ON c.ven_id = t.ven_id
+"""
+# The detail's `vens`: one JSON array, in the same round trip as the event.
+_EVENT_VENS = f"""
+SELECT coalesce(json_agg(p ORDER BY p."venId"), '[]') FROM (
+  SELECT "venId", "venName", "shedKw", "actualShedKw", "responseMs", status FROM ({_EVENT_VEN_ROWS}) r
 ) p
 """
 _EVENT_DETAIL = f"""
 SELECT {sql.EVENT_COLUMNS}, {sql.EVENT_METRICS}, ({_EVENT_VENS}) AS vens
 FROM events e WHERE e.event_id = %(event)s
+"""
+
+# The VEN table of an event, filtered, counted, and one page in `{order}`. The rows are
+# computed once (the CTE is read twice, so materialised); the circuits and the restore are
+# looked up for the page's rows only: an event may have 10,000 VENs.
+_EVENT_ACKS = f"""
+WITH r AS (
+  SELECT p.* FROM events e CROSS JOIN LATERAL ({_EVENT_VEN_ROWS}) p
+  WHERE e.event_id = %(event)s AND (%(status)s::text IS NULL OR p.status = %(status)s)
+    AND (%(q)s::text IS NULL OR strpos(lower(p."venId"), lower(%(q)s)) > 0
+         OR strpos(lower(p."venName"), lower(%(q)s)) > 0)
+)
+SELECT (SELECT count(*) FROM r) AS "totalCount", (
+  SELECT coalesce(json_agg(a ORDER BY {{order}}), '[]') FROM (
+    SELECT page."venId", page."venName", page."shedKw", page."actualShedKw", page."responseMs",
+      page.status, page.attempts, page."ackedAt",
+      coalesce(k.circuits_curtailed, '[]') AS "circuitsCurtailed", rc.outcome AS "restoreStatus"
+    FROM (SELECT * FROM r ORDER BY {{order}} LIMIT %(limit)s OFFSET %(offset)s) page
+    LEFT JOIN LATERAL (
+      SELECT k.circuits_curtailed FROM ven_acks k WHERE k.correlation_id = page.correlation_id
+      ORDER BY k.ts DESC, k.fact_id DESC LIMIT 1
+    ) k ON true
+    LEFT JOIN LATERAL (
+      SELECT c.outcome FROM ven_commands c
+      WHERE c.event_id = e.event_id AND c.ven_id = page."venId" AND c.op = 'restore'
+      ORDER BY {_NEWEST_FIRST} LIMIT 1
+    ) rc ON true
+  ) a
+) AS acks
+FROM events e WHERE e.event_id = %(event)s
+"""
+
+# What demo.py showed straight from ven_commands: timedOut counts every command of the event,
+# restores included ("commands timed out"); the other outcomes are the event commands'.
+_IS_EVENT_OP = f"c.op IN ({_EVENT_OPS})"
+_EVENT_COMMANDS = f"""
+SELECT count(c.op) AS sent, count(*) FILTER (WHERE {_IS_EVENT_OP}) AS "eventCommands",
+  count(*) FILTER (WHERE {_IS_EVENT_OP} AND c.outcome = 'acked') AS acked,
+  count(*) FILTER (WHERE {_IS_EVENT_OP} AND c.outcome = 'rejected') AS rejected,
+  count(*) FILTER (WHERE {_IS_EVENT_OP} AND c.outcome = 'failed') AS failed,
+  count(*) FILTER (WHERE {_IS_EVENT_OP} AND c.outcome = 'pending') AS pending,
+  count(*) FILTER (WHERE c.outcome = 'timed_out') AS "timedOut",
+  count(*) FILTER (WHERE c.op = 'restore') AS restores,
+  count(*) FILTER (WHERE c.op = 'restore' AND c.outcome = 'acked') AS "restoresAcked",
+  coalesce(sum(c.attempts - 1) FILTER (WHERE c.attempts > 1), 0) AS retries,
+  percentile_cont(0.5) WITHIN GROUP (ORDER BY c.latency_ms) FILTER (WHERE {_IS_EVENT_OP}) AS "latencyP50Ms",
+  percentile_cont(0.99) WITHIN GROUP (ORDER BY c.latency_ms) FILTER (WHERE {_IS_EVENT_OP}) AS "latencyP99Ms"
+FROM events e
+LEFT JOIN ven_commands c ON c.event_id = e.event_id AND c.op IN ({_EVENT_OPS}, 'restore')
+WHERE e.event_id = %(event)s
+GROUP BY e.event_id
+"""
+
+# Delivered kW per bucket: each VEN's mean shed in it, summed over the VENs. Each VEN's
+# readings are a range of the primary key (ven_id, ts) in [first, end): the per-VEN
+# aggregate keeps the planner on it (no index serves readings by event or by time alone).
+_DELIVERY = f"""
+SELECT bucket AS timestamp, coalesce(sum(kw), 0) AS "deliveredKw", count(*) AS "vensReporting"
+FROM events e CROSS JOIN LATERAL ({_EVENT_VEN_SET}) t
+CROSS JOIN LATERAL (
+  SELECT date_bin(%(step)s, r.ts, %(origin)s) AS bucket, avg(r.shed_power_kw) AS kw
+  FROM ven_telemetry r
+  WHERE r.ven_id = t.ven_id AND r.ts >= %(first)s AND r.ts < %(end)s AND r.event_id = e.event_id
+  GROUP BY 1
+) per_ven
+WHERE e.event_id = %(event)s
+GROUP BY bucket ORDER BY bucket
+"""
+#: The event as listed, with the report interval of its slowest VEN (the delivery chart's
+#: shortest bucket).
+_DELIVERY_EVENT = f"""
+SELECT {sql.EVENT_COLUMNS}, (
+  SELECT max(v.report_interval_s) FROM ({_EVENT_VEN_SET}) t JOIN vens v ON v.ven_id = t.ven_id
+) AS "reportIntervalS"
+FROM events e WHERE e.event_id = %(event)s
+"""
+
+_FRESHNESS = """
+SELECT now() AS now,
+  (SELECT max(last_seen) FROM vens WHERE deleted_at IS NULL) AS "newestReadingAt",
+  (SELECT max(updated_at) FROM projection_offsets) AS "projectedAt"
 """
 
 _VEN_COLUMNS = f"""
@@ -199,6 +296,27 @@ class PgQueries:
         """The event with its live metrics (and per-VEN participation), or None."""
         return await self._one(_EVENT_DETAIL if with_vens else sql.EVENT_DETAIL, {"event": event_id})
 
+    async def event_acks(
+        self, event_id: str, order: tuple[SortTerm, ...], status: str | None, q: str | None, page: Page
+    ) -> dict[str, Any] | None:
+        """`{totalCount, acks}`: one page of the event's VEN table, or None for an unknown event."""
+        terms = ", ".join(f'"{t.key}" {"DESC" if t.descending else "ASC"} NULLS LAST' for t in order)
+        params = {"event": event_id, "status": status, "q": q, **_page(page)}
+        return await self._one(_EVENT_ACKS.format(order=terms), params)
+
+    async def event_commands(self, event_id: str) -> dict[str, Any] | None:
+        """Counts and latencies of the event's commands, or None for an unknown event."""
+        return await self._one(_EVENT_COMMANDS, {"event": event_id})
+
+    async def delivery_event(self, event_id: str) -> dict[str, Any] | None:
+        """The event as listed, with `reportIntervalS` of its slowest VEN (None: no VEN), or None."""
+        return await self._one(_DELIVERY_EVENT, {"event": event_id})
+
+    async def delivery(self, event_id: str, buckets: Buckets) -> list[dict[str, Any]]:
+        """`{timestamp, deliveredKw, vensReporting}` of each bucket of `buckets` that has readings."""
+        params = {"event": event_id, "step": buckets.step, "origin": buckets.origin}
+        return await self._all(_DELIVERY, params | {"first": buckets.first, "end": buckets.end})
+
     async def vens(self, page: Page) -> list[dict[str, Any]]:
         return [_ven(row) for row in await self._all(_VENS, _page(page))]
 
@@ -249,6 +367,11 @@ class PgQueries:
 
     async def network_stats(self) -> dict[str, Any]:
         row = await self._one(_NETWORK, {})
+        assert row is not None
+        return row
+
+    async def freshness(self) -> dict[str, Any]:
+        row = await self._one(_FRESHNESS, {})
         assert row is not None
         return row
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from psycopg.abc import Params
+
 from api.adapters import Pool, sql
 from api.ports import VenRef
 
@@ -15,13 +17,13 @@ class PgRegistry:
     def __init__(self, pool: Pool) -> None:
         self._pool = pool
 
-    async def _one(self, query: str, params: tuple[Any, ...]) -> dict[str, Any] | None:
+    async def _one(self, query: str, params: Params) -> dict[str, Any] | None:
         async with self._pool.connection() as conn:
             cur = await conn.execute(query, params, prepare=True)
             return await cur.fetchone()
 
     async def event(self, event_id: str) -> dict[str, Any] | None:
-        return await self._one(sql.EVENT_BY_ID, (event_id,))
+        return await self._one(sql.EVENT_BY_ID, {"event": event_id})
 
     async def ven(self, ven_id: str) -> VenRef | None:
         row = await self._one(_VEN, (ven_id,))

@@ -68,7 +68,7 @@ EVENT_METRICS = f"""
   e.acked_count AS "vensResponding", coalesce(e.avg_response_ms, 0) AS "avgResponseMs"
 """
 
-EVENT_BY_ID = f"SELECT {EVENT_COLUMNS} FROM events e WHERE e.event_id = %s"
+EVENT_BY_ID = f"SELECT {EVENT_COLUMNS} FROM events e WHERE e.event_id = %(event)s"
 EVENT_DETAIL = f"SELECT {EVENT_COLUMNS}, {EVENT_METRICS} FROM events e WHERE e.event_id = %(event)s"
 
 

@@ -18,12 +18,14 @@ ROLES: tuple[Role, ...] = get_args(Role)
 class Access(enum.Enum):
     """What a route does, as far as roles are concerned."""
 
+    IDENTIFY = "say who it is"
     READ = "read the platform's state"
     REGISTER = "register VENs"
     OPERATE = "run events and change VENs"
 
 
 ALLOWED: dict[Access, frozenset[Role]] = {
+    Access.IDENTIFY: frozenset(ROLES),
     Access.READ: frozenset({"operator", "reader"}),
     Access.REGISTER: frozenset({"operator", "registrar"}),
     Access.OPERATE: frozenset({"operator"}),

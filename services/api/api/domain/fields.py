@@ -93,6 +93,8 @@ def _printable(value: str) -> str:
 _NO_CONTROL = r"[^\x00-\x1f\x7f]*"
 #: Free text: printable, UTF-8-encodable.
 Text = Annotated[str, AfterValidator(_printable), Field(json_schema_extra={"pattern": rf"^{_NO_CONTROL}$"})]
+#: What a client searches for in a list: up to 100 characters of Text.
+Search = Annotated[Text, Field(max_length=100)]
 #: A VEN's name: 1-200 characters of Text; the domain also refuses a blank one (with its own
 #: reason), which the pattern states (`\x85` too: Python strips it, a JSON Schema `\s` does not).
 Name = Annotated[

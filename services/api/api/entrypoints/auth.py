@@ -15,7 +15,7 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from api.adapters.tokens import InvalidToken, TokenVerifier
+from api.adapters.tokens import InvalidToken, Principal, TokenVerifier
 from api.domain.access import Access, refusal
 
 _bearer = HTTPBearer(
@@ -36,32 +36,45 @@ def _enforced(state: Any, access: Access) -> bool:
     return verifier.enabled and (access is not Access.READ or bool(state.protect_reads))
 
 
-def _requirement(access: Access) -> Callable[[Request, Credentials], Awaitable[None]]:
-    async def require(request: Request, credentials: Credentials) -> None:
+def _requirement(access: Access) -> Callable[[Request, Credentials], Awaitable[Principal | None]]:
+    async def require(request: Request, credentials: Credentials) -> Principal | None:
+        """The caller, once allowed; None where this configuration asks no token."""
         state = request.app.state
         if not _enforced(state, access):
-            return
-        if credentials is None:
-            raise _unauthorized("missing bearer token")
-        try:
-            principal = state.tokens.principal(credentials.credentials)
-        except InvalidToken as err:
-            raise _unauthorized(str(err)) from None
+            return None
+        principal = authenticate(state.tokens, credentials)
         if (why := refusal(principal.role, access)) is not None:
             raise HTTPException(status_code=403, detail=why)
+        return principal
 
     require.__name__ = f"require_{access.name.lower()}"
     return require
+
+
+def authenticate(verifier: TokenVerifier, credentials: HTTPAuthorizationCredentials | None) -> Principal:
+    """Who the bearer is; 401 with the reason when there is none or it is not one of ours."""
+    if credentials is None:
+        raise _unauthorized("missing bearer token")
+    try:
+        return verifier.principal(credentials.credentials)
+    except InvalidToken as err:
+        raise _unauthorized(str(err)) from None
 
 
 def _unauthorized(why: str) -> HTTPException:
     return HTTPException(status_code=401, detail=why, headers={"WWW-Authenticate": "Bearer"})
 
 
+require_identity = _requirement(Access.IDENTIFY)
 require_read = _requirement(Access.READ)
 require_register = _requirement(Access.REGISTER)
 require_operate = _requirement(Access.OPERATE)
-_ACCESS = {require_read: Access.READ, require_register: Access.REGISTER, require_operate: Access.OPERATE}
+_ACCESS = {
+    require_identity: Access.IDENTIFY,
+    require_read: Access.READ,
+    require_register: Access.REGISTER,
+    require_operate: Access.OPERATE,
+}
 
 
 def _route_access(route: APIRoute) -> Access | None:

@@ -83,10 +83,14 @@ def window(
 
 def next_page(response: Response, rows: list[Any], page: Page) -> list[Any]:
     """Rows were fetched with limit+1: trim and say where the next page starts."""
-    if len(rows) > page.limit:
+    counted_page(response, page.offset + len(rows), page)
+    return rows[: page.limit]
+
+
+def counted_page(response: Response, total: int, page: Page) -> None:
+    """Say where the next page starts when `total` rows go past this one."""
+    if total > page.offset + page.limit:
         response.headers["X-Next-Offset"] = str(page.offset + page.limit)
-        return rows[: page.limit]
-    return rows
 
 
 def behind_header(response: Response, written: Written, metrics: ApiMetrics) -> None:

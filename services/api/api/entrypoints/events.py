@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 
+from api.domain.ack_table import DEFAULT_SORT, SORTS, AckStatus, parse_sort
+from api.domain.delivery import MAX_BUCKETS, MAX_STEP_S, MIN_STEP_S, buckets
 from api.domain.errors import NotFound
 from api.domain.events import EventStatus, NewEvent
+from api.domain.fields import IsoDatetime, Search
 from api.domain.limits import MAX_DURATION
 from api.entrypoints.auth import require_operate, require_read
 from api.entrypoints.deps import (
@@ -18,6 +21,7 @@ from api.entrypoints.deps import (
     ServicesDep,
     Start,
     behind_header,
+    counted_page,
     existing_id,
     next_page,
     window,
@@ -25,6 +29,9 @@ from api.entrypoints.deps import (
 from api.entrypoints.schemas import (
     ERROR_RESPONSES,
     CurrentEventOut,
+    EventAcksOut,
+    EventCommandsOut,
+    EventDeliveryOut,
     EventDetailOut,
     EventMetricsOut,
     EventOut,
@@ -96,12 +103,19 @@ async def event_history(
 
 
 @reads.get("/{event_id}", responses=ERROR_RESPONSES)
-async def get_event(event_id: str, svc: ServicesDep) -> EventDetailOut:
+async def get_event(
+    event_id: str,
+    svc: ServicesDep,
+    vens: Annotated[
+        bool,
+        Query(description="false: without the `vens` list (an event of 10,000 VENs: page them with /acks)"),
+    ] = True,
+) -> EventDetailOut | CurrentEventOut:
     """The event with currentReductionKw, vensResponding, avgResponseMs and its VENs."""
-    event = await svc.queries.event_detail(existing_id("event", event_id), with_vens=True)
+    event = await svc.queries.event_detail(existing_id("event", event_id), with_vens=vens)
     if event is None:
         raise NotFound("event", event_id)
-    return event  # type: ignore[return-value]
+    return EventDetailOut.model_validate(event) if vens else CurrentEventOut.model_validate(event)
 
 
 @reads.get("/{event_id}/metrics", responses=ERROR_RESPONSES)
@@ -110,6 +124,96 @@ async def event_metrics(event_id: str, svc: ServicesDep) -> EventMetricsOut:
     if event is None:
         raise NotFound("event", event_id)
     return event  # type: ignore[return-value]
+
+
+@reads.get("/{event_id}/acks", responses=ERROR_RESPONSES)
+async def event_acks(
+    event_id: str,
+    svc: ServicesDep,
+    page: PageDep,
+    response: Response,
+    status: Annotated[AckStatus | None, Query(description="only rows with this status")] = None,
+    q: Annotated[
+        Search | None, Query(description="only VENs whose venId or venName contains this (any case)")
+    ] = None,
+    sort: Annotated[
+        str,
+        Query(
+            description="a column, `-` in front for descending; nulls last, ties by venId",
+            json_schema_extra={"enum": list(SORTS)},
+        ),
+    ] = DEFAULT_SORT,
+) -> EventAcksOut:
+    """Each VEN of the event (its allocation once activated, else the targeted venIds) with the
+    outcome of its event command, the circuits its ack names, and its restore. `totalCount`
+    counts the rows matching the filters; `X-Next-Offset` is set when there is another page."""
+    order = parse_sort(sort)
+    found = await svc.queries.event_acks(existing_id("event", event_id), order, status, q, page)
+    if found is None:
+        raise NotFound("event", event_id)
+    counted_page(response, found["totalCount"], page)
+    return EventAcksOut.model_validate(found)
+
+
+@reads.get("/{event_id}/commands", responses=ERROR_RESPONSES)
+async def event_commands(event_id: str, svc: ServicesDep) -> EventCommandsOut:
+    """Counts and latencies of the commands the event sent: starts (`event`, `shedPanel`) and
+    restores, with their outcomes, re-sends and first-issue-to-first-ack latency."""
+    found = await svc.queries.event_commands(existing_id("event", event_id))
+    if found is None:
+        raise NotFound("event", event_id)
+    return found  # type: ignore[return-value]
+
+
+@reads.get("/{event_id}/delivery", responses=ERROR_RESPONSES)
+async def event_delivery(
+    event_id: str,
+    svc: ServicesDep,
+    start: Annotated[
+        IsoDatetime | None,
+        Query(description="only buckets starting at or after this (a live chart's new points)"),
+    ] = None,
+    end: Annotated[
+        IsoDatetime | None,
+        Query(description="only buckets starting before this (a long chart filled a slice at a time)"),
+    ] = None,
+    step_s: Annotated[
+        int | None,
+        Query(
+            ge=MIN_STEP_S,
+            le=MAX_STEP_S,
+            description=f"bucket length in seconds; default: at most {MAX_BUCKETS} buckets over the event",
+        ),
+    ] = None,
+) -> EventDeliveryOut:
+    """Delivered kW over the event's window (activation, else start, to its end), in buckets,
+    for a chart of requested vs delivered: per bucket, each VEN's mean shed summed over VENs;
+    only buckets that ended a report interval ago (settled).
+    A live chart passes back `stepSeconds` as `step_s` with `start` (and `end`), so its buckets
+    stay put."""
+    event = await svc.queries.delivery_event(existing_id("event", event_id))
+    if event is None:
+        raise NotFound("event", event_id)
+    span = buckets(
+        start_time=event["startTime"],
+        activated_at=event["activatedAt"],
+        end_time=event["endTime"],
+        ended_at=event["endedAt"],
+        step_s=step_s,
+        start=start,
+        now=datetime.now(UTC),
+        before=end,
+        report_interval_s=event["reportIntervalS"],
+    )
+    points = await svc.queries.delivery(event_id, span)
+    return EventDeliveryOut.model_validate(
+        {
+            "stepSeconds": span.step.total_seconds(),
+            "requestedReductionKw": event["requestedReductionKw"],
+            "points": points,
+            "settledUntil": span.settled_until,
+        }
+    )
 
 
 @writes.post("/{event_id}/stop", status_code=202, responses=ERROR_RESPONSES)

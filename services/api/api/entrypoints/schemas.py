@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class EventOut(BaseModel):
@@ -38,6 +38,56 @@ class EventVenOut(BaseModel):
     actualShedKw: float | None
     responseMs: float | None
     status: str
+
+
+class EventAckOut(EventVenOut):
+    """A row of the event's VEN table: the VEN's event command, its ack, and its restore."""
+
+    attempts: int | None = Field(description="times the event command was sent (null: no command)")
+    ackedAt: datetime | None = Field(description="when the first ack of the event command arrived")
+    circuitsCurtailed: list[dict[str, Any]] = Field(
+        description="circuits named by the newest ack of the event command ([] when none)"
+    )
+    restoreStatus: str | None = Field(
+        description="outcome of the VEN's newest restore command of the event (null: none sent)"
+    )
+
+
+class EventAcksOut(BaseModel):
+    totalCount: int = Field(description="rows that match the filters, on every page")
+    acks: list[EventAckOut]
+
+
+class EventCommandsOut(BaseModel):
+    """The event's commands (`event`/`shedPanel` starts and `restore`s) from ven_commands."""
+
+    sent: int = Field(description="event, shedPanel and restore commands issued")
+    eventCommands: int = Field(description="event (or shedPanel) commands")
+    acked: int = Field(description="event commands acked ok")
+    rejected: int = Field(description="event commands the VEN rejected")
+    failed: int = Field(description="event commands the VEN answered with a failure")
+    timedOut: int = Field(description="commands, event and restore, given up after the last attempt")
+    pending: int = Field(description="event commands not answered yet")
+    restores: int = Field(description="restore commands")
+    restoresAcked: int = Field(description="restore commands acked ok")
+    retries: int = Field(description="re-sends: attempts beyond the first, over every command")
+    latencyP50Ms: float | None = Field(description="median first issue -> first ack of event commands")
+    latencyP99Ms: float | None = Field(description="99th percentile of the same")
+
+
+class DeliveryPointOut(BaseModel):
+    timestamp: datetime = Field(description="start of the bucket")
+    deliveredKw: float = Field(description="sum over the VENs of each one's mean shedPowerKw in the bucket")
+    vensReporting: int = Field(description="VENs with a reading of the event in the bucket")
+
+
+class EventDeliveryOut(BaseModel):
+    stepSeconds: int = Field(description="bucket length; pass it as step_s to fetch later points")
+    requestedReductionKw: float
+    points: list[DeliveryPointOut] = Field(description="settled buckets with readings, oldest first")
+    settledUntil: datetime = Field(
+        description="buckets before this are final; a live chart asks `start=` this next"
+    )
 
 
 class CurrentEventOut(EventOut, EventMetricsOut):
@@ -152,6 +202,12 @@ class LoadStatsOut(BaseModel):
     totalCapacityKw: float
     totalShedCapabilityKw: float
     currentUsageKw: float
+
+
+class FreshnessOut(BaseModel):
+    now: datetime = Field(description="the read model's (Postgres) clock, to compare the others with")
+    newestReadingAt: datetime | None = Field(description="latest reading received from a VEN not deleted")
+    projectedAt: datetime | None = Field(description="when the projector last stored a batch")
 
 
 class CommandOut(BaseModel):

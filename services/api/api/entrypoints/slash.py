@@ -1,4 +1,7 @@
-"""Old clients POST to `/api/events/`: serve every path with or without a trailing slash."""
+"""Old clients POST to `/api/events/`: serve every `/api/` path with or without a trailing slash.
+
+Only under `/api/`: the dashboard's `/dashboard/` must keep its slash, or its relative asset
+URLs would resolve against `/`."""
 
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ class StripTrailingSlash:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope.get("path", "")
-        if scope["type"] == "http" and len(path) > 1 and path.endswith("/"):
+        if scope["type"] == "http" and path.startswith("/api/") and path.endswith("/"):
             stripped = path.rstrip("/") or "/"
             scope = dict(scope, path=stripped, raw_path=stripped.encode())
         await self.app(scope, receive, send)

@@ -15,7 +15,7 @@ from .curtailment import TOLERANCE_KW, CurtailmentEntry, CurtailmentResult, curt
 from .errors import DomainError, InvalidValue, UnknownLoad, Unsupported
 from .load_shape import SHAPES, Shape, circuit_kw, noise_key, shape_kw
 from .panel import Panel, build_panel
-from .ven import ActiveEvent, LoadShed, SimVen
+from .ven import ActiveEvent, CircuitSnapshot, LoadShed, SimVen, SiteSnapshot
 
 __all__ = [
     "BASELINE_WINDOW_S",
@@ -29,6 +29,7 @@ __all__ = [
     "BaselineBuffer",
     "Circuit",
     "CircuitKind",
+    "CircuitSnapshot",
     "CircuitType",
     "CurtailmentEntry",
     "CurtailmentResult",
@@ -38,6 +39,7 @@ __all__ = [
     "Panel",
     "Shape",
     "SimVen",
+    "SiteSnapshot",
     "UnknownLoad",
     "Unsupported",
     "build_panel",

@@ -12,9 +12,9 @@ Rules chosen here (the contract leaves them open):
 - During an event each curtailed circuit is capped at the ``final_kw`` computed at the start
   (``min(natural, cap)``): loads that drop naturally drop further, and a circuit that was not
   curtailed may rise (rebound), as on a real site.
-- Expiry: on every ``tick`` (called by ``reading``, ``status``, ``loads`` and each command) an
-  event with ``now >= end_ts`` and per-load sheds past their duration are restored by the VEN
-  itself, without a ``restore`` command.
+- Expiry: on every ``tick`` (called by ``reading``, ``status``, ``loads``, ``snapshot`` and each
+  command) an event with ``now >= end_ts`` and per-load sheds past their duration are restored
+  by the VEN itself, without a ``restore`` command.
 - ``shedPowerKw`` = max(0, baseline - usedPowerKw) during an event, else 0. Outside an event
   ``baselinePowerKw`` is the rolling mean of the last 5 minutes.
 - ``currentAmps`` = |usedPowerKw| * 1000 / panelVoltage (net flow through the main breaker).
@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .baseline import BASELINE_WINDOW_S, BaselineBuffer
-from .circuits import BATTERY_RECHARGE_FRACTION, BATTERY_RESERVE_SOC
+from .circuits import BATTERY_RECHARGE_FRACTION, BATTERY_RESERVE_SOC, Circuit
 from .curtailment import CurtailmentEntry, CurtailmentResult, curtail
 from .errors import InvalidValue, Unsupported, check_number, check_time
 from .load_shape import SHAPES, noise_key, shape_kw
@@ -54,6 +54,30 @@ class ActiveEvent:
     end_ts: float
     baseline_kw: float
     result: CurtailmentResult
+
+
+@dataclass(frozen=True, slots=True)
+class CircuitSnapshot:
+    """One circuit at one instant: what it would draw, what it draws, and why they differ."""
+
+    circuit: Circuit
+    natural_kw: float
+    """What it would draw uncurtailed (its load shape, or a battery's recharge)."""
+    power_kw: float
+    """What it draws: ``natural_kw`` held under ``cap_kw`` (a depleted battery stops at 0)."""
+    cap_kw: float | None
+    """The cap an event or a ``shedLoad`` holds it to; None when it is not curtailed."""
+
+
+@dataclass(frozen=True, slots=True)
+class SiteSnapshot:
+    """The whole site at one instant, from the VEN's own state (what its local page showed)."""
+
+    power_kw: float
+    baseline_kw: float
+    shed_kw: float
+    event: ActiveEvent | None
+    circuits: tuple[CircuitSnapshot, ...]
 
 
 @dataclass(slots=True)
@@ -185,24 +209,22 @@ class SimVen:
 
     # ---- telemetry ---------------------------------------------------------------------
 
+    def _baseline_and_shed(self, now: float, used: float) -> tuple[float, float]:
+        """During an event its frozen baseline and what is shed below it; else the rolling mean."""
+        ev = self.event
+        if ev is None:
+            return self.baseline_buffer.baseline(now, used), 0.0
+        base = ev.baseline_kw
+        return base, base - used if base > used else 0.0
+
     def reading(self, now: float) -> dict[str, Any]:
         """Canonical telemetry values at ``now`` (records the reading for the baseline)."""
         self.tick(now)
         nat, eff = self._powers(now)
         used = sum(eff)
+        base, shed = self._baseline_and_shed(now, used)
         ev = self.event
-        buf = self.baseline_buffer
-        if ev is None:
-            base = buf.baseline(now, used)
-            shed = 0.0
-            requested = 0.0
-            event_id = None
-        else:
-            base = ev.baseline_kw
-            shed = base - used if base > used else 0.0
-            requested = ev.requested_kw
-            event_id = ev.event_id
-        buf.add(now, used)
+        self.baseline_buffer.add(now, used)
         panel = self.panel
         amps = abs(used) * 1000.0 / panel.voltage
         loads = []
@@ -227,8 +249,8 @@ class SimVen:
             "timestamp": int(now),
             "usedPowerKw": round(used, 3),
             "shedPowerKw": round(shed, 3),
-            "requestedReductionKw": requested,
-            "eventId": event_id,
+            "requestedReductionKw": ev.requested_kw if ev else 0.0,
+            "eventId": ev.event_id if ev else None,
             "baselinePowerKw": round(base, 3),
             "batterySoc": round(panel.circuits[bi].soc or 0.0, 4) if bi >= 0 else None,
             "panelAmperageRating": panel.amps,
@@ -389,6 +411,21 @@ class SimVen:
             "batterySoc": round(self.panel.circuits[bi].soc or 0.0, 4) if bi >= 0 else None,
             "reportIntervalSeconds": self.report_interval_seconds,
         }
+
+    def snapshot(self, now: float) -> SiteSnapshot:
+        """The site at ``now``: each circuit before and after its cap, the totals and the event.
+
+        Expires what is due first, as ``status`` does; records nothing for the baseline.
+        """
+        self.tick(now)
+        nat, eff = self._powers(now)
+        used = sum(eff)
+        base, shed = self._baseline_and_shed(now, used)
+        caps = self._caps
+        circuits = tuple(
+            CircuitSnapshot(c, nat[i], eff[i], caps.get(c.load_id)) for i, c in enumerate(self.panel.circuits)
+        )
+        return SiteSnapshot(used, base, shed, self.event, circuits)
 
     def config(self) -> dict[str, Any]:
         """Configuration for `get config` (the setConfig key echoed in snake_case too)."""
