@@ -94,3 +94,30 @@ async def test_lists_are_paginated(api: httpx.AsyncClient) -> None:
     for bad in ({"limit": 0}, {"offset": -1}, {"limit": "many"}):
         response = await api.get("/api/vens", params=bad)
         assert response.status_code == 422 and response.json()["detail"][0]["field"] in bad
+
+
+async def test_the_list_filters_by_shown_status_and_by_text(api: httpx.AsyncClient) -> None:
+    for ven_id, name in [
+        ("ven-a", "North Depot"),
+        ("ven-b", "South Depot"),
+        ("ven-c", "Office"),
+        ("ven-d", "Warehouse north"),
+    ]:
+        _fresh(await api.post("/api/vens", json={"name": name, "registrationId": ven_id}))
+    _fresh(await api.patch("/api/vens/ven-c", json={"status": "maintenance"}))
+
+    async def listed(**params: str) -> list[str]:
+        response = await api.get("/api/vens", params=params)
+        assert response.status_code == 200, response.text
+        return [v["id"] for v in response.json()]
+
+    assert await listed(status="offline") == ["ven-a", "ven-b", "ven-d"]  # no reading yet
+    assert await listed(status="maintenance") == ["ven-c"]
+    assert await listed(status="online") == []
+    assert await listed(q="NORTH") == ["ven-a", "ven-d"]  # name, any case
+    assert await listed(q="ven-b") == ["ven-b"]  # venId
+    assert await listed(q="depot", status="offline", limit="1") == ["ven-a"]
+    assert await listed(q="north", status="maintenance") == []
+    for bad in ({"status": "asleep"}, {"q": "x" * 101}):
+        response = await api.get("/api/vens", params=bad)
+        assert response.status_code == 422 and response.json()["detail"][0]["field"] in bad

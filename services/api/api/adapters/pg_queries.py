@@ -161,7 +161,10 @@ _VEN_COLUMNS = f"""
   v.current_power_kw, v.shed_availability_kw, v.active_event_id, v.shed_load_ids
 """
 _VENS = f"""
-SELECT {_VEN_COLUMNS} FROM vens v WHERE v.deleted_at IS NULL
+SELECT {_VEN_COLUMNS} FROM vens v
+WHERE v.deleted_at IS NULL AND (%(status)s::text IS NULL OR {sql.VEN_STATUS} = %(status)s)
+  AND (%(q)s::text IS NULL OR strpos(lower(v.ven_id), lower(%(q)s)) > 0
+       OR strpos(lower(v.name), lower(%(q)s)) > 0)
 ORDER BY v.ven_id LIMIT %(limit)s OFFSET %(offset)s
 """
 _VEN = f"SELECT {_VEN_COLUMNS} FROM vens v WHERE v.ven_id = %(ven)s AND v.deleted_at IS NULL"
@@ -317,8 +320,10 @@ class PgQueries:
         params = {"event": event_id, "step": buckets.step, "origin": buckets.origin}
         return await self._all(_DELIVERY, params | {"first": buckets.first, "end": buckets.end})
 
-    async def vens(self, page: Page) -> list[dict[str, Any]]:
-        return [_ven(row) for row in await self._all(_VENS, _page(page))]
+    async def vens(self, page: Page, status: str | None, q: str | None) -> list[dict[str, Any]]:
+        """By venId; only those shown with `status`, and whose venId or name contains `q`."""
+        params = {"status": status, "q": q, **_page(page)}
+        return [_ven(row) for row in await self._all(_VENS, params)]
 
     async def ven(self, ven_id: str) -> dict[str, Any] | None:
         row = await self._one(_VEN, {"ven": ven_id})

@@ -26,6 +26,8 @@ from dr_contracts.facts import Location, VenRegistered, VenUpdated
 AdminStatus = Literal["online", "offline", "active", "maintenance", "disabled"]
 #: Administrative statuses shown instead of online/offline.
 OVERRIDES = ("maintenance", "disabled")
+#: What `status` a VEN is shown with (and the VEN list filters by).
+ShownStatus = Literal["online", "offline", "maintenance", "disabled"]
 
 
 class LocationIn(RequestBody):

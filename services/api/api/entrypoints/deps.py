@@ -11,7 +11,7 @@ from fastapi import Depends, Query, Request, Response
 
 from api.adapters.pg_queries import PgQueries
 from api.domain.errors import Invalid, NotFound, Problem
-from api.domain.fields import IsoDatetime
+from api.domain.fields import IsoDatetime, Search
 from api.entrypoints.metrics import ApiMetrics
 from api.ports import FactLog, Page, Registry, Window
 from api.service import Writer, Written
@@ -61,6 +61,10 @@ async def _page(
 
 PageDep = Annotated[Page, Depends(_page)]
 
+#: `q` of the lists of VENs: a case-insensitive substring of the venId or the VEN's name.
+VenSearch = Annotated[
+    Search | None, Query(description="only VENs whose venId or name contains this (any case)")
+]
 Start = Annotated[IsoDatetime | None, Query(description="ISO 8601 with zone; inclusive")]
 End = Annotated[
     IsoDatetime | None,

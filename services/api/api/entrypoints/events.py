@@ -12,7 +12,7 @@ from api.domain.ack_table import DEFAULT_SORT, SORTS, AckStatus, parse_sort
 from api.domain.delivery import MAX_BUCKETS, MAX_STEP_S, MIN_STEP_S, buckets
 from api.domain.errors import NotFound
 from api.domain.events import EventStatus, NewEvent
-from api.domain.fields import IsoDatetime, Search
+from api.domain.fields import IsoDatetime
 from api.domain.limits import MAX_DURATION
 from api.entrypoints.auth import require_operate, require_read
 from api.entrypoints.deps import (
@@ -20,6 +20,7 @@ from api.entrypoints.deps import (
     PageDep,
     ServicesDep,
     Start,
+    VenSearch,
     behind_header,
     counted_page,
     existing_id,
@@ -133,9 +134,7 @@ async def event_acks(
     page: PageDep,
     response: Response,
     status: Annotated[AckStatus | None, Query(description="only rows with this status")] = None,
-    q: Annotated[
-        Search | None, Query(description="only VENs whose venId or venName contains this (any case)")
-    ] = None,
+    q: VenSearch = None,
     sort: Annotated[
         str,
         Query(

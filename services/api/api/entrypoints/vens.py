@@ -12,13 +12,14 @@ from api.domain.commands import SendCommand
 from api.domain.errors import NotFound
 from api.domain.resolution import Requested, Resolution
 from api.domain.resolution import resolution as choose_resolution
-from api.domain.vens import OVERRIDES, NewVen, VenPatch
+from api.domain.vens import OVERRIDES, NewVen, ShownStatus, VenPatch
 from api.entrypoints.auth import require_operate, require_read, require_register
 from api.entrypoints.deps import (
     End,
     PageDep,
     ServicesDep,
     Start,
+    VenSearch,
     behind_header,
     existing_id,
     next_page,
@@ -81,9 +82,15 @@ async def register_ven(body: NewVen, svc: ServicesDep, response: Response) -> Ve
 
 
 @reads.get("", responses=ERROR_RESPONSES)
-async def list_vens(svc: ServicesDep, page: PageDep, response: Response) -> list[VenOut]:
+async def list_vens(
+    svc: ServicesDep,
+    page: PageDep,
+    response: Response,
+    status: Annotated[ShownStatus | None, Query(description="only VENs shown with this status")] = None,
+    q: VenSearch = None,
+) -> list[VenOut]:
     """By venId; `X-Next-Offset` is set when there is another page."""
-    rows = await svc.queries.vens(replace(page, limit=page.limit + 1))
+    rows = await svc.queries.vens(replace(page, limit=page.limit + 1), status, q)
     return next_page(response, rows, page)
 
 

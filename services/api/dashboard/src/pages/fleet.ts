@@ -1,4 +1,5 @@
-// Fleet: every VEN, a page at a time, with whether it reports and what it can shed.
+// Fleet: every VEN, a page at a time, filtered by the API (status, id or name), with whether
+// it reports and what it can shed.
 
 import { get } from "../api";
 import { fill, h } from "../dom";
@@ -14,6 +15,8 @@ export function fleetPage(): Page {
     label: "VENs",
     empty: "No VENs registered yet.",
     pageSize: 100,
+    statuses: ["online", "offline", "maintenance", "disabled"],
+    search: "VEN id or name",
     rowKey: (v) => v.id,
     columns: [
       { key: "id", label: "VEN", cell: (v) => venLink(v.id) },
@@ -25,7 +28,7 @@ export function fleetPage(): Page {
       { key: "event", label: "Event", cell: (v) => (v.metrics.activeEventId ? eventLink(v.metrics.activeEventId) : "—") },
     ],
     load: async (q) => {
-      const answer = await get<Ven[]>("/api/vens", { limit: q.limit, offset: q.offset });
+      const answer = await get<Ven[]>("/api/vens", { limit: q.limit, offset: q.offset, status: q.status, q: q.q });
       return nextOffsetRows(answer.body, answer.headers);
     },
   });
