@@ -15,7 +15,8 @@ from pathlib import Path
 class LocalTokens:
     operator: str
     registrar: str
-    path: Path
+    #: Where they are kept (None: given, e.g. by the end-to-end fixtures).
+    path: Path | None = None
 
     def env(self) -> dict[str, str]:
         """The API's and the simulator's settings: roles on, reads protected (as deployed)."""
