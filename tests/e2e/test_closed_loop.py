@@ -1,9 +1,10 @@
 """The whole platform as processes: REST in, MQTT to VENs, acks and telemetry back, REST out.
 
 Both tests run the same checks (helpers.check_event_lifecycle, through REST only): every
-VEN got a command and acked it, `vensResponding` equals the number of VENs,
-`currentReductionKw` is within 10% of the requested kW (less than the VENs can shed),
-every VEN shows the event as `metrics.activeEventId`, and after the end every VEN was
+VEN got a command and acked it, `vensResponding` equals the number of VENs, the allocation
+covers the requested kW (less than the VENs can shed), `currentReductionKw` is what the VENs
+report shedding (their latest readings, read from the simulator) and more than 0, every VEN
+shows the event as `metrics.activeEventId`, and after the end every VEN was
 restored and the event is `completed`; then, on the simulator, that every command was
 applied exactly once.
 """

@@ -19,7 +19,8 @@ platform:
 Then everything is checked through REST, plus the simulator's own status:
 
 - nothing lost: the event checks of docs/architecture.md (helpers.event_running and event_finished).
-  Every VEN acked, `vensResponding` equals the number of VENs, the reduction was delivered,
+  Every VEN acked, `vensResponding` equals the number of VENs, the API shows the reduction
+  the VENs report,
   every VEN was in the event, then restored, and the event is `completed`. Each VEN's
   telemetry is continuous: no gap longer than one interval plus the simulator's worst
   lateness (plus 1 s, as timestamps are whole seconds), except while the VENs could not
@@ -229,7 +230,7 @@ async def test_sigkill_each_service_and_restart_mosquitto_mid_event(
         await down_while_acks_go_out(sim, services["projector"], mark, arrived)
 
         # Nothing lost so far: every VEN acked (once), delivers, and shows the event.
-        await event_running(api, event_id, ven_ids, requested, since=since)
+        await event_running(api, event_id, ven_ids, requested, since=since, sim=sim)
         mark("event running on every VEN")
 
         # 4. api, with the watcher reading.

@@ -195,7 +195,9 @@ class InFlight:
     since: datetime
 
     async def running(self) -> None:
-        await event_running(self.api, self.event_id, self.ven_ids, self.requested_kw, since=self.since)
+        await event_running(
+            self.api, self.event_id, self.ven_ids, self.requested_kw, since=self.since, sim=self.sim
+        )
 
     async def finished_once(self) -> None:
         """Nothing lost, nothing applied twice: every command and restore acked and applied once."""

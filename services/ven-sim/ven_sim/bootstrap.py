@@ -164,6 +164,7 @@ async def _serve_status(settings: Settings, sim: Simulator) -> asyncio.Server:
         "/status": sim.status,
         "/status/applied": sim.applied,
         "/status/telemetry": sim.telemetry,
+        "/status/reports": sim.reports,
         "/health": lambda: {"ok": True, "running": sim.running},
     }
     prefixes = {"/site": site_routes(sim)}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from dr_contracts.acks import AckShape
 from ven_sim.domain import AckCache, SimVen
@@ -24,6 +25,8 @@ class VenNode:
     acks: AckCache = field(default_factory=AckCache)
     due: float = 0.0
     """Loop time of the next reading (entries in the schedule with another time are stale)."""
+    last_report: dict[str, Any] | None = None
+    """The latest reading this VEN published (`Simulator.reports`: the field side of a check)."""
 
     @property
     def ven_id(self) -> str:

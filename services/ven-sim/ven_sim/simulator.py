@@ -33,6 +33,8 @@ log = structlog.get_logger()
 BATCH = 32
 #: Longest idle sleep of the telemetry loop, so an earlier due time (setConfig) is seen soon.
 IDLE_S = 0.2
+#: The fields of a VEN's latest reading that `reports` shows (`GET /status/reports`).
+REPORTED = ("timestamp", "eventId", "shedPowerKw", "usedPowerKw", "baselinePowerKw")
 
 
 class Publisher(Protocol):
@@ -192,6 +194,7 @@ class Simulator:
         payload = render_reading(reading)
         if self._publish(node, self.topics.metering, payload, self.telemetry_qos):
             self.stats.telemetry_sent += 1
+            node.last_report = reading
         for topic in self._duplicate_topics(node.ven_id):
             self._publish(node, topic, payload, self.telemetry_qos)
 
@@ -250,6 +253,18 @@ class Simulator:
         now = self.clock()
         self.expire(node, now)  # through the simulator, so an expiry the page sees is counted
         return site_state(node.sim, now, online=node.online)
+
+    def reports(self) -> dict[str, dict[str, Any]]:
+        """venId -> what its latest published reading said (time, event, shed, power, baseline).
+
+        The field side of the platform's "delivered now": what the platform should show is the
+        sum of these, whatever the loads did since the event's baseline was frozen.
+        """
+        return {
+            node.ven_id: {key: node.last_report[key] for key in REPORTED}
+            for node in self.nodes
+            if node.last_report is not None
+        }
 
     def applied(self) -> dict[str, int]:
         """correlationId -> times applied (1 for every command, whatever the retries)."""

@@ -145,6 +145,34 @@ async def test_an_event_expires_by_itself() -> None:
     assert sim.stats.events_expired == 1 and sim.vens[VEN].event is None
 
 
+async def test_reports_show_each_vens_latest_published_reading() -> None:
+    sim, out = simulator()
+    assert sim.reports() == {}  # nothing published yet
+    sim.on_message(TOPICS.cmd(VEN), event(start=T0, duration_s=60))
+    sim.report(sim.by_id[VEN], T0 + 10)
+    sim.report(sim.by_id["ven-002"], T0 + 11)
+    sim.report(sim.by_id[VEN], T0 + 20)
+    published = {r["venId"]: r for r in out.on(TOPICS.metering)}  # the last one of each VEN
+    reports = sim.reports()
+    assert set(reports) == {VEN, "ven-002"}
+    for ven_id, report in reports.items():
+        assert report == {key: published[ven_id][key] for key in report}
+    assert reports[VEN]["timestamp"] == int(T0 + 20) and reports[VEN]["eventId"] == "evt-1"
+    assert reports["ven-002"]["eventId"] is None and set(reports[VEN]) == {
+        "timestamp",
+        "eventId",
+        "shedPowerKw",
+        "usedPowerKw",
+        "baselinePowerKw",
+    }
+
+
+async def test_a_reading_that_could_not_be_published_is_not_reported() -> None:
+    sim, _ = simulator(up=False)
+    sim.report(sim.by_id[VEN], T0)
+    assert sim.reports() == {} and sim.stats.publish_errors == 1
+
+
 async def test_telemetry_loop_reports_every_online_ven_each_interval() -> None:
     sim, out = simulator(interval_s=0.2)
     task = asyncio.create_task(sim.run_telemetry())
