@@ -81,8 +81,7 @@ _EVENT_ACKS = f"""
 WITH r AS (
   SELECT p.* FROM events e CROSS JOIN LATERAL ({_EVENT_VEN_ROWS}) p
   WHERE e.event_id = %(event)s AND (%(status)s::text IS NULL OR p.status = %(status)s)
-    AND (%(q)s::text IS NULL OR strpos(lower(p."venId"), lower(%(q)s)) > 0
-         OR strpos(lower(p."venName"), lower(%(q)s)) > 0)
+    AND {sql.ven_matches('p."venId"', 'p."venName"')}
 )
 SELECT (SELECT count(*) FROM r) AS "totalCount", (
   SELECT coalesce(json_agg(a ORDER BY {{order}}), '[]') FROM (
@@ -163,8 +162,7 @@ _VEN_COLUMNS = f"""
 _VENS = f"""
 SELECT {_VEN_COLUMNS} FROM vens v
 WHERE v.deleted_at IS NULL AND (%(status)s::text IS NULL OR {sql.VEN_STATUS} = %(status)s)
-  AND (%(q)s::text IS NULL OR strpos(lower(v.ven_id), lower(%(q)s)) > 0
-       OR strpos(lower(v.name), lower(%(q)s)) > 0)
+  AND {sql.ven_matches("v.ven_id", "v.name")}
 ORDER BY v.ven_id LIMIT %(limit)s OFFSET %(offset)s
 """
 _VEN = f"SELECT {_VEN_COLUMNS} FROM vens v WHERE v.ven_id = %(ven)s AND v.deleted_at IS NULL"

@@ -21,6 +21,16 @@ VEN_STATUS = (
 )
 
 
+def ven_matches(ven_id: str, name: str) -> str:
+    """The VEN text search (`q`): the venId or the name contains it, case-insensitively.
+
+    NULL `q` matches every row; `strpos`, not LIKE, so `%` and `_` in `q` are plain text."""
+    return (
+        f"(%(q)s::text IS NULL OR strpos(lower({ven_id}), lower(%(q)s)) > 0 "
+        f"OR strpos(lower({name}), lower(%(q)s)) > 0)"
+    )
+
+
 #: `shown_status` tabulated over its inputs: (stored, start_now, stop requested, shown).
 _SHOWN = [
     (stored, start_now, stop, shown_status(stored, start_now=start_now, stop_requested=stop))
