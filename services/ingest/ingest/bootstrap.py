@@ -67,6 +67,7 @@ async def started_projector(
         dead_letters=channels.dead_letters,
         listener=channels.listener,
         poll_ms=settings.projector_poll_ms,
+        stall_s=settings.projector_stall_s,
         stop=stop,
     )
     await broker.start()

@@ -13,6 +13,11 @@ UNREADABLE = Counter(
     ["topic", "code"],
 )
 POISON = Counter("ingest_poison_facts_total", "Facts skipped because Postgres refused them alone", ["topic"])
+LAG = Gauge(
+    "ingest_projection_lag_records",
+    "Records in the log past the offsets stored with the projections, over this member's partitions",
+    ["topic"],
+)
 #: What the container healthcheck reads: the worker is connected and doing its job.
 READY = Gauge("ingest_ready", "1 while the bridge is subscribed / the projector has its partitions")
 

@@ -51,6 +51,8 @@ class Settings(ServiceSettings, KafkaSettings, MqttSettings, PostgresSettings, T
     projector_poll_ms: int = Field(default=10, ge=1)
     #: How long the broker may hold an empty fetch; low keeps read-your-writes fast (Tansu holds ~half).
     projector_fetch_wait_ms: int = Field(default=10, ge=1)
+    #: A partition with records waiting and none applied for this long is logged as stalled.
+    projector_stall_s: float = Field(default=15.0, gt=0)
 
     #: Prometheus metrics on this port (0: off).
     metrics_port: int = Field(default=0, ge=0, le=65535)

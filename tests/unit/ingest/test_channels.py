@@ -73,7 +73,12 @@ async def test_the_subscriber_hands_the_projector_every_topics_records_undecoded
 def started(channels: ProjectorChannels, store: Any, topic: str) -> Projector:
     """A Projector bound to the channels, owning partition 0 of `topic` as after an assignment."""
     projector = Projector(
-        channels.facts, store, dead_letters=channels.dead_letters, listener=channels.listener, poll_ms=10
+        channels.facts,
+        store,
+        dead_letters=channels.dead_letters,
+        listener=channels.listener,
+        poll_ms=10,
+        stall_s=15,
     )
     projector.positions[(topic, 0)] = None
     return projector

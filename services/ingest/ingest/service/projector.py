@@ -50,6 +50,7 @@ from ingest import metrics
 from ingest.adapters.pg_store import Applied, ProjectionStore, Record, Tp
 from ingest.domain.intake import reject
 from ingest.domain.readings import Reading, reading_from, reading_of
+from ingest.service.lag import LagWatch
 from ingest.service.retry import Stopping, missing_partition, pause, refused, transient
 
 log = structlog.get_logger(__name__)
@@ -92,6 +93,7 @@ class Projector:
         dead_letters: DefaultPublisher,
         listener: SeekToStored,
         poll_ms: int,
+        stall_s: float,
         stop: asyncio.Event | None = None,
     ) -> None:
         self.subscriber = subscriber
@@ -113,6 +115,10 @@ class Projector:
         self.ends: dict[TopicPartition, int] = {}
         #: Postgres failing transiently: logged when it starts and ends, retried meanwhile.
         self.outage = Outage("postgres", "projector")
+        #: How far behind the log each owned partition is (a gauge, and a stall logged).
+        self.lag = LagWatch(stall_s)
+        #: Loop time the handler entered the current batch (None: between batches).
+        self.batch_started: float | None = None
         listener.projector = self
 
     @property
@@ -127,6 +133,7 @@ class Projector:
         """Apply one fetched batch; after a bug or once stopping, apply nothing (it stays unapplied)."""
         if self.failure is not None or self.stop.is_set():
             return
+        self.batch_started = asyncio.get_running_loop().time()
         try:
             records, poison = self._records(batch)
             if poison:
@@ -138,11 +145,14 @@ class Projector:
         except Exception as exc:  # logged as projection.failed where it was raised
             self.failure = exc
             self.stop.set()
+        finally:
+            self.batch_started = None
 
     async def run(self, *, catch_up: bool = False) -> None:
         """Until stopped (or a bug); with `catch_up` (rebuild), until the log as it was at start is in.
 
-        Once a second it also checks that no log ends before its stored offset (`LogLost`).
+        Once a second it also checks that no log ends before its stored offset (`LogLost`), and
+        updates the lag of each partition (`LagWatch`).
         """
         checked = 0.0
         loop = asyncio.get_running_loop()
@@ -155,6 +165,7 @@ class Projector:
                     self.failure = lost
                     self.stop.set()
                     return
+                self._watch_lag(checked)
             if catch_up and await self._caught_up():
                 log.info("projection.caught_up", group_id=self.store.group_id, partitions=len(self.ends))
                 return
@@ -303,6 +314,22 @@ class Projector:
         for (topic, partition), stored in list(self.positions.items()):
             if stored is not None:
                 self._check_log(topic, partition, stored)
+
+    def _watch_lag(self, now: float) -> None:
+        """Each owned partition's applied offset against its fetch high watermark, to `lag`."""
+        if self.rebalancing or not self.assigned.is_set():
+            return
+        partitions = []
+        for tp in self.consumer.assignment():
+            key = (tp.topic, tp.partition)
+            applied = self.positions.get(key)
+            if applied is None:
+                applied = self.starts.get(key)
+            high = self.consumer.highwater(tp)
+            if applied is not None and high is not None:
+                partitions.append((key, applied, high))
+        started = self.batch_started
+        self.lag.observe(now, partitions, None if started is None else now - started)
 
     def _check_log(self, topic: str, partition: int, stored: int) -> None:
         """Raise LogLost when the partition's log now ends before the stored offset.
