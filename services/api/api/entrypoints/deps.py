@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Query, Request, Response
 
@@ -19,6 +20,7 @@ from dr_contracts.base import ID_PATTERN, MAX_TS
 from dr_runtime.settings import TelemetryRetention
 
 _ID = re.compile(ID_PATTERN)
+T = TypeVar("T")
 _NO_END = datetime.fromtimestamp(MAX_TS, UTC)
 
 
@@ -49,6 +51,14 @@ def existing_id(kind: str, ident: str) -> str:
     if not _ID.match(ident):
         raise NotFound(kind, ident[:140])
     return ident
+
+
+async def lookup(kind: str, ident: str, query: Callable[[str], Awaitable[T | None]]) -> T:
+    """What the read model holds for one id, else 404 (`query` answers None for an unknown id)."""
+    found = await query(existing_id(kind, ident))
+    if found is None:
+        raise NotFound(kind, ident)
+    return found
 
 
 async def _page(

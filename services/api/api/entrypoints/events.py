@@ -10,7 +10,6 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from api.domain.ack_table import DEFAULT_SORT, SORTS, AckStatus, parse_sort
 from api.domain.delivery import MAX_BUCKETS, MAX_STEP_S, MIN_STEP_S, buckets
-from api.domain.errors import NotFound
 from api.domain.events import EventStatus, NewEvent
 from api.domain.fields import IsoDatetime
 from api.domain.limits import MAX_DURATION
@@ -24,6 +23,7 @@ from api.entrypoints.deps import (
     behind_header,
     counted_page,
     existing_id,
+    lookup,
     next_page,
     window,
 )
@@ -113,17 +113,13 @@ async def get_event(
     ] = True,
 ) -> EventDetailOut | CurrentEventOut:
     """The event with currentReductionKw, vensResponding, avgResponseMs and its VENs."""
-    event = await svc.queries.event_detail(existing_id("event", event_id), with_vens=vens)
-    if event is None:
-        raise NotFound("event", event_id)
+    event = await lookup("event", event_id, lambda i: svc.queries.event_detail(i, with_vens=vens))
     return EventDetailOut.model_validate(event) if vens else CurrentEventOut.model_validate(event)
 
 
 @reads.get("/{event_id}/metrics", responses=ERROR_RESPONSES)
 async def event_metrics(event_id: str, svc: ServicesDep) -> EventMetricsOut:
-    event = await svc.queries.event_detail(existing_id("event", event_id), with_vens=False)
-    if event is None:
-        raise NotFound("event", event_id)
+    event = await lookup("event", event_id, lambda i: svc.queries.event_detail(i, with_vens=False))
     return event  # type: ignore[return-value]
 
 
@@ -147,9 +143,7 @@ async def event_acks(
     outcome of its event command, the circuits its ack names, and its restore. `totalCount`
     counts the rows matching the filters; `X-Next-Offset` is set when there is another page."""
     order = parse_sort(sort)
-    found = await svc.queries.event_acks(existing_id("event", event_id), order, status, q, page)
-    if found is None:
-        raise NotFound("event", event_id)
+    found = await lookup("event", event_id, lambda i: svc.queries.event_acks(i, order, status, q, page))
     counted_page(response, found["totalCount"], page)
     return EventAcksOut.model_validate(found)
 
@@ -158,9 +152,7 @@ async def event_acks(
 async def event_commands(event_id: str, svc: ServicesDep) -> EventCommandsOut:
     """Counts and latencies of the commands the event sent: starts (`event`, `shedPanel`) and
     restores, with their outcomes, re-sends and first-issue-to-first-ack latency."""
-    found = await svc.queries.event_commands(existing_id("event", event_id))
-    if found is None:
-        raise NotFound("event", event_id)
+    found = await lookup("event", event_id, svc.queries.event_commands)
     return found  # type: ignore[return-value]
 
 
@@ -190,9 +182,7 @@ async def event_delivery(
     only buckets that ended a report interval ago (settled).
     A live chart passes back `stepSeconds` as `step_s` with `start` (and `end`), so its buckets
     stay put."""
-    event = await svc.queries.delivery_event(existing_id("event", event_id))
-    if event is None:
-        raise NotFound("event", event_id)
+    event = await lookup("event", event_id, svc.queries.delivery_event)
     span = buckets(
         start_time=event["startTime"],
         activated_at=event["activatedAt"],

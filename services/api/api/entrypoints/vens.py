@@ -9,7 +9,6 @@ from typing import Annotated, Any, get_args
 from fastapi import APIRouter, Depends, Query, Response
 
 from api.domain.commands import SendCommand
-from api.domain.errors import NotFound
 from api.domain.resolution import Requested, Resolution
 from api.domain.resolution import resolution as choose_resolution
 from api.domain.vens import OVERRIDES, NewVen, ShownStatus, VenPatch
@@ -22,6 +21,7 @@ from api.entrypoints.deps import (
     VenSearch,
     behind_header,
     existing_id,
+    lookup,
     next_page,
     window,
 )
@@ -95,10 +95,7 @@ async def list_vens(
 
 
 async def _ven(svc: ServicesDep, ven_id: str) -> dict[str, Any]:
-    ven = await svc.queries.ven(existing_id("VEN", ven_id))
-    if ven is None:
-        raise NotFound("VEN", ven_id)
-    return ven
+    return await lookup("VEN", ven_id, svc.queries.ven)
 
 
 @reads.get("/{ven_id}", responses=ERROR_RESPONSES)
@@ -156,9 +153,7 @@ async def ven_telemetry(
     now = datetime.now(UTC)
     span = window(start, end, _SERIES_SPAN, now)
     used = choose_resolution(resolution, span.start, span.end, now, svc.retention)
-    found = await svc.queries.telemetry(existing_id("VEN", ven_id), span, page, used)
-    if found is None:
-        raise NotFound("VEN", ven_id)
+    found = await lookup("VEN", ven_id, lambda i: svc.queries.telemetry(i, span, page, used))
     response.headers["X-Resolution"] = used
     point = TelemetryPointOut if used == "raw" else TelemetryRollupOut
     return TelemetryOut(totalCount=found[0], telemetry=[point.model_validate(row) for row in found[1]])
@@ -173,9 +168,8 @@ async def ven_events(
     end: End = None,
 ) -> VenEventsOut:
     """The VEN's acks in [start, end) (default: the last 30 days), newest first."""
-    found = await svc.queries.acks(existing_id("VEN", ven_id), window(start, end, _ACKS_SPAN), page)
-    if found is None:
-        raise NotFound("VEN", ven_id)
+    span = window(start, end, _ACKS_SPAN)
+    found = await lookup("VEN", ven_id, lambda i: svc.queries.acks(i, span, page))
     return VenEventsOut.model_validate({"totalCount": found[0], "events": found[1]})
 
 
@@ -189,11 +183,8 @@ async def circuit_history(
     end: End = None,
 ) -> CircuitHistoryOut:
     """Per-circuit samples in [start, end) (default: the last 24 h), newest first."""
-    found = await svc.queries.circuit_history(
-        existing_id("VEN", ven_id), load_id, window(start, end, _SERIES_SPAN), page
-    )
-    if found is None:
-        raise NotFound("VEN", ven_id)
+    span = window(start, end, _SERIES_SPAN)
+    found = await lookup("VEN", ven_id, lambda i: svc.queries.circuit_history(i, load_id, span, page))
     return CircuitHistoryOut.model_validate({"totalCount": found[0], "snapshots": found[1]})
 
 
