@@ -9,7 +9,10 @@ later, and measures:
   dispatcher's `event.fanned_out` log line; it records each chunk's CommandIssued facts in
   Kafka before publishing it, so their timestamps draw the fan-out in the timeline);
 - acked: start time -> the moment `ven_commands` shows every event command acked
-  (polled every 20 ms, from when all are commanded), i.e. ack -> bridge -> Kafka -> projector -> Postgres.
+  (polled every 20 ms, from when all are commanded), i.e. ack -> bridge -> Kafka -> projector -> Postgres;
+- CPU per process from the start to the fan-out done (`..._fan_out_cpu_s_<process>`) and to every
+  ack in Postgres (`..._wave_cpu_s_<process>`: the whole wave, with the VENs' telemetry that
+  goes on meanwhile).
 Writes dispatch_{1k,10k}_{commanded,acked}_s (targets: 10k commanded <= 1 s, acked <= 3 s),
 and to .bench/dispatch_timeline.json, per size, how many VENs were commanded, had their ack
 received by the bridge (`ven_commands.acked_at`) and had it projected, over time since start.
@@ -246,9 +249,11 @@ async def trial(stack: Stack, n: int) -> tuple[dict[str, float | None], dict[str
             fan_out_cpu = {k: round(after[k] - before[k], 2) for k in after}
             projected = ProjectedCurve(conn, event.eventId, start.timestamp())
             acked: float | None = None
+            wave_cpu: dict[str, float] = {}
             try:
                 await wait_until("every ack projected", lambda: projected.reached(n))
                 acked = round(time.time() - start.timestamp(), 3)
+                wave_cpu = {k: round(v - before[k], 2) for k, v in stack.cpu().items()}
             except TimeoutError:  # reported as null, with how far it got
                 print(
                     f"  {n} VENs: only {await acked_count(conn, event.eventId, 'event')} acks "
@@ -258,7 +263,7 @@ async def trial(stack: Stack, n: int) -> tuple[dict[str, float | None], dict[str
             print(
                 f"  {n} VENs: commanded {commanded:.3f}s, last ack in Kafka {in_kafka:.3f}s "
                 f"({len(watcher.acks_ms)} acks), all acks in Postgres {acked}s; "
-                f"CPU s from start to fanned out: {fan_out_cpu}"
+                f"CPU s from start to fanned out: {fan_out_cpu}; to all acks in Postgres: {wave_cpu}"
             )
             watching.cancel()
             await asyncio.gather(watching, return_exceptions=True)
@@ -274,6 +279,7 @@ async def trial(stack: Stack, n: int) -> tuple[dict[str, float | None], dict[str
         label = f"{n // 1000}k" if n % 1000 == 0 else str(n)
         numbers = {f"dispatch_{label}_commanded_s": round(commanded, 3), f"dispatch_{label}_acked_s": acked}
         numbers |= {f"dispatch_{label}_fan_out_cpu_s_{k}": v for k, v in fan_out_cpu.items()}
+        numbers |= {f"dispatch_{label}_wave_cpu_s_{k}": v for k, v in wave_cpu.items()}
         return numbers, {label: timeline}
     finally:
         stack.stop(sim)

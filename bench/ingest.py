@@ -7,7 +7,10 @@ at a fixed offered rate. Each reading carries its publish time (`sentAt`, kept i
 row's extras); the row's `ingested_at` is stamped by Postgres. Reported per run:
 - rows_per_s: readings stored / (last row stored - first reading sent);
 - lag p50/p99: ingested_at - sentAt over every row;
-- lost: readings the broker acknowledged (PUBACK) that never became a row.
+- lost: readings the broker acknowledged (PUBACK) that never became a row;
+- CPU per process (bridge, projector, Tansu, Mosquitto, Postgres with its backends) from the
+  first reading sent to the last one stored; `cpu_us_per_reading` is its sum per stored
+  reading, from the first run (1 bridge at the offered rate).
 Per WINDOW_S of each run (from the first reading sent), the rows stored in that window
 and their lag p50/p99 go to .bench/ingest_timeseries.json for bench/plot.py.
 
@@ -180,6 +183,14 @@ def stack_cpu(stack: LocalStack) -> dict[str, float]:
     }
 
 
+def pipeline_cpu(stack: LocalStack, ingest: Pipeline) -> dict[str, float]:
+    """CPU seconds used so far by every process a reading passes through (start-up included:
+    `run` takes the difference over the load, so a process's start is not a reading's cost)."""
+    cpu = {f"bridge{i}": cpu_seconds(b.pid) for i, b in enumerate(ingest.bridges)}
+    cpu["projector"] = cpu_seconds(ingest.projector.pid)
+    return cpu | stack_cpu(stack)
+
+
 def service(name: str, command: str, env: dict[str, str], ready_event: str) -> ServiceProcess:
     """`python -m ingest <command>`, started once it logged `ready_event` (log in LOGS)."""
     process = ServiceProcess(name, ["ingest", command], env, probe=log_probe(ready_event), log_dir=LOGS)
@@ -341,17 +352,14 @@ def run(
     with pipeline(stack, replicas) as ingest:
         vens = int(rate * REPORT_INTERVAL_S)
         tls = load_generator_tls(stack.mosquitto, vens)
-        brokers_before = stack_cpu(stack)
+        before = pipeline_cpu(stack, ingest)
         load = asyncio.run(publish(stack.mqtt_url, ingest.topic, rate, seconds, vens, tls=tls))
         stored = wait_drained(ingest.dsn, load.acked)
-        brokers = {k: round(v - brokers_before[k], 1) for k, v in stack_cpu(stack).items()}
+        cpu = {k: round(v - before[k], 1) for k, v in pipeline_cpu(stack, ingest).items()}
         with psycopg.connect(ingest.dsn, autocommit=True) as conn:
             count, first_sent, last_row, (p50, p99) = conn.execute(_STATS).fetchone()  # type: ignore[misc]
             series = windows(conn, first_sent) if count else {}
             sizes = storage(conn, count)
-        cpu = {f"bridge{i}": round(cpu_seconds(b.pid), 1) for i, b in enumerate(ingest.bridges)}
-        cpu["projector"] = round(cpu_seconds(ingest.projector.pid), 1)
-        cpu |= brokers
     result = {
         "replicas": replicas,
         "offered_per_s": rate,

@@ -11,6 +11,7 @@ from prometheus_client import start_http_server
 from dispatcher.bootstrap import Runtime
 from dispatcher.settings import Settings
 from dr_contracts.logging import configure_logging
+from dr_runtime.gc_tuning import tune_gc
 
 
 async def serve(settings: Settings) -> None:
@@ -28,6 +29,7 @@ def main() -> None:
     configure_logging("dispatcher", settings.log_level, settings.log_json)
     if settings.dispatcher_metrics_port:
         start_http_server(settings.dispatcher_metrics_port)
+    tune_gc()
     asyncio.run(serve(settings))
 
 

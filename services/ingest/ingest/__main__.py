@@ -8,6 +8,7 @@ import signal
 from collections.abc import Awaitable, Callable
 
 from dr_contracts.logging import configure_logging
+from dr_runtime.gc_tuning import tune_gc
 from dr_runtime.topics_admin import ensure_platform_topics
 from ingest import bootstrap, metrics
 from ingest.adapters.migrations import migrate
@@ -65,6 +66,7 @@ def main(argv: list[str] | None = None) -> None:
     settings = Settings()
     configure_logging(f"ingest-{args.command}", settings.log_level, settings.log_json)
     metrics.serve(settings.metrics_port)
+    tune_gc()
     asyncio.run(_run(args.command, settings))
 
 

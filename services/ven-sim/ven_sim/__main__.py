@@ -7,6 +7,7 @@ import signal
 from collections.abc import Sequence
 
 from dr_contracts.logging import configure_logging
+from dr_runtime.gc_tuning import tune_gc
 from ven_sim.bootstrap import serve
 from ven_sim.cli import parse_settings
 from ven_sim.settings import Settings
@@ -23,6 +24,7 @@ async def _run(settings: Settings) -> None:
 def main(argv: Sequence[str] | None = None) -> None:
     settings = parse_settings(argv)
     configure_logging("ven-sim", settings.log_level, settings.log_json)
+    tune_gc()
     asyncio.run(_run(settings))
 
 

@@ -8,7 +8,7 @@ import structlog
 from psycopg import AsyncConnection
 from psycopg.rows import class_row
 
-from dr_contracts.commands import EVENT_OPS
+from ingest.adapters.pg_ack_tally import AckTally
 from ingest.domain.batch import Batch
 from ingest.domain.events import EventState, fold
 from ingest.domain.vens import Registration, register
@@ -16,30 +16,13 @@ from ingest.domain.vens import Registration, register
 log = structlog.get_logger(__name__)
 
 _EVENT_COLUMNS = [f.name for f in fields(EventState)]
-_LOAD_EVENTS = f"""
-SELECT {", ".join(_EVENT_COLUMNS)} FROM events WHERE event_id = ANY(%b::text[])
-ORDER BY event_id FOR UPDATE
-"""
+#: The rows are locked already (AckTally.open), so this read stays true to the commit.
+_LOAD_EVENTS = f"SELECT {', '.join(_EVENT_COLUMNS)} FROM events WHERE event_id = ANY(%b::text[])"
 _UPSERT_EVENT = f"""
 INSERT INTO events ({", ".join(_EVENT_COLUMNS)})
 VALUES ({", ".join(["%s"] * len(_EVENT_COLUMNS))})
 ON CONFLICT (event_id) DO UPDATE SET
 {", ".join(f"{c} = excluded.{c}" for c in _EVENT_COLUMNS[1:])}
-"""
-# vensResponding, actual reduction and average response time, recomputed from ven_commands
-# (each VEN's event command counted once). The touched events' rows are locked first
-# (_LOAD_EVENTS), so concurrent projectors cannot overwrite each other's counts.
-_AGGREGATES = """
-UPDATE events e SET acked_count = s.n, actual_reduction_kw = s.kw, avg_response_ms = s.ms
-FROM (
-    SELECT x.event_id, count(DISTINCT c.ven_id) AS n, coalesce(sum(c.actual_shed_kw), 0) AS kw,
-           avg(c.latency_ms) AS ms
-    FROM unnest(%b::text[]) AS x(event_id)
-    LEFT JOIN ven_commands c
-           ON c.event_id = x.event_id AND c.op = ANY(%b::text[]) AND c.outcome = 'acked'
-    GROUP BY x.event_id
-) s
-WHERE e.event_id = s.event_id
 """
 _ALLOCATIONS = """
 INSERT INTO event_vens (event_id, ven_id, allocated_kw, capability_kw) VALUES (%s, %s, %s, %s)
@@ -47,13 +30,12 @@ ON CONFLICT DO NOTHING
 """
 
 
-async def write_events(conn: AsyncConnection, batch: Batch) -> None:
-    """Lock every touched event, apply its facts in order, then recompute its ack aggregates."""
-    event_ids = sorted(batch.event_ids | await _events_of_acks(conn, batch))
-    if not event_ids:
+async def write_events(conn: AsyncConnection, batch: Batch, tally: AckTally) -> None:
+    """Apply each touched event's facts in order (the tally locked it), then its ack aggregates."""
+    if not tally.event_ids:
         return
     async with conn.cursor(row_factory=class_row(EventState)) as cur:
-        await cur.execute(_LOAD_EVENTS, [event_ids])
+        await cur.execute(_LOAD_EVENTS, [tally.event_ids])
         known = {state.event_id: state for state in await cur.fetchall()}
     changes = fold(known, batch.events)
     for event_id in changes.unknown:
@@ -66,20 +48,9 @@ async def write_events(conn: AsyncConnection, batch: Batch) -> None:
                 _ALLOCATIONS,
                 [(event_id, a.venId, a.shedKw, a.capabilityKw) for event_id, a in changes.allocations],
             )
-    await conn.execute(_AGGREGATES, [event_ids, sorted(EVENT_OPS)])
+    await tally.close(conn, created=changes.states.keys() - known.keys())
 
 
-async def _events_of_acks(conn: AsyncConnection, batch: Batch) -> set[str]:
-    """Events of the commands acked in this batch (shape A acks do not name their event)."""
-    if not batch.first_acks:
-        return set()
-    cursor = await conn.execute(_ACKED_EVENTS, [sorted(batch.first_acks)])
-    return {event_id for (event_id,) in await cursor.fetchall()}
-
-
-_ACKED_EVENTS = """
-SELECT DISTINCT event_id FROM ven_commands WHERE correlation_id = ANY(%b::text[]) AND event_id IS NOT NULL
-"""
 _REGISTRATION_COLUMNS = {
     "ven_id": "ven_id",
     "name": "name",

@@ -18,6 +18,7 @@ from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
 from dr_contracts.facts import Fact
+from ingest.adapters.pg_ack_tally import AckTally
 from ingest.adapters.pg_commands import write_commands
 from ingest.adapters.pg_events import write_events, write_registry
 from ingest.adapters.pg_layouts import LoadLayouts
@@ -163,8 +164,9 @@ async def write_batch(conn: AsyncConnection, batch: Batch, layouts: Mapping[Layo
     await write_registry(conn, batch)
     await write_readings(conn, batch, layouts)
     await write_ven_metrics(conn, batch)
+    tally = await AckTally.open(conn, batch)  # locks the events the commands below can change
     await write_commands(conn, batch)
-    await write_events(conn, batch)
+    await write_events(conn, batch, tally)
     await write_rejections(conn, batch)
 
 
