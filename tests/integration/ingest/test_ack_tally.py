@@ -130,14 +130,16 @@ async def test_any_batching_gives_the_recount(pg_db: str) -> None:
         assert await apply(pg_db, batches) == one_by_one
 
 
-async def test_a_batch_holds_its_events_until_it_commits(pg_db: str) -> None:
+@pytest.mark.parametrize("event_row", ["stored", "being created"])
+async def test_a_batch_holds_its_events_until_it_commits(pg_db: str, event_row: str) -> None:
     """Differences read by two projectors at once would count a change twice or not at all:
-    a second batch touching the same event waits until the first commits."""
+    a second batch touching the same event waits until the first commits, also while the
+    first is the one creating the event (its full count must see the second's acks)."""
     await migrate(pg_db)
-    await apply(pg_db, [FACTS[:2]])
+    await apply(pg_db, [FACTS[1:2]] if event_row == "being created" else [FACTS[:2]])
     first, second = Batch(), Batch()
-    first.add(ack("ven-1", "c1", 0.4, 2.5))
-    second.add(timed_out("ven-1", "c1"))
+    first.add(created() if event_row == "being created" else ack("ven-1", "c1", 0.4, 2.5))
+    second.add(ack("ven-1", "c1", 0.4, 2.5) if event_row == "being created" else timed_out("ven-1", "c1"))
     async with (
         await psycopg.AsyncConnection.connect(pg_db) as one,
         await psycopg.AsyncConnection.connect(pg_db) as other,

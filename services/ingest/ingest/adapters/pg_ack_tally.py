@@ -12,9 +12,10 @@ it acks. Those commands' VENs: as stored (a command never changes VEN), and for 
 not stored yet, the VEN of its ack or of its issue in the same batch (which writes it
 first). A fan-out of issues to VENs that have not acked reads no sums at all.
 
-The events stay locked to the end of the transaction, so two projectors never interleave
-their differences. An event whose row does not exist yet gets no difference: it is counted
-in full when its EventCreated is applied (`close`).
+The events stay locked to the end of the transaction (an advisory lock per event id, which
+also holds before the event's row exists), so two projectors never interleave their
+differences. An event whose row does not exist yet gets no difference: it is counted in full
+when its EventCreated is applied (`close`), after any batch that added to it has committed.
 """
 
 from __future__ import annotations
@@ -37,7 +38,10 @@ _STORED = """
 SELECT correlation_id, event_id, ven_id, outcome = 'acked' FROM ven_commands
 WHERE correlation_id = ANY(%b::text[])
 """
-_LOCK = "SELECT event_id FROM events WHERE event_id = ANY(%b::text[]) ORDER BY event_id FOR UPDATE"
+#: A transaction lock per event id, taken in id order: unlike `FOR UPDATE` on the row, it also
+#: holds while the row does not exist yet, so a batch that creates the event (and counts it in
+#: full) and a batch that adds to it cannot both miss the other's uncommitted writes.
+_LOCK = "SELECT pg_advisory_xact_lock(hashtextextended(e, 0)) FROM unnest(%b::text[]) AS e"
 _SUMS = """
 SELECT c.event_id, count(DISTINCT c.ven_id), coalesce(sum(c.actual_shed_kw::numeric), 0),
        coalesce(sum(c.latency_ms::numeric), 0), count(c.latency_ms)

@@ -16,7 +16,7 @@ from ingest.domain.vens import Registration, register
 log = structlog.get_logger(__name__)
 
 _EVENT_COLUMNS = [f.name for f in fields(EventState)]
-#: The rows are locked already (AckTally.open), so this read stays true to the commit.
+#: Every projector locks these events first (AckTally.open), so this read stays true to the commit.
 _LOAD_EVENTS = f"SELECT {', '.join(_EVENT_COLUMNS)} FROM events WHERE event_id = ANY(%b::text[])"
 _UPSERT_EVENT = f"""
 INSERT INTO events ({", ".join(_EVENT_COLUMNS)})
