@@ -60,16 +60,13 @@ CROSS JOIN LATERAL (
 ) c"""
 )
 _SUMS_OF_ALL = _SUMS.format(commands=f"ven_commands c WHERE c.event_id = ANY(%b::text[]) AND {_ACKED}")
-#: Adds to the stored sums, and derives from them the columns the API serves.
+#: Adds to the stored sums (Postgres derives the columns the API serves from them, 0003).
 _ADD = """
 UPDATE events e SET
     acked_count = e.acked_count + d.n,
     ack_kw_sum = e.ack_kw_sum + d.kw,
     ack_latency_sum_ms = e.ack_latency_sum_ms + d.lat,
-    ack_latency_samples = e.ack_latency_samples + d.samples,
-    actual_reduction_kw = (e.ack_kw_sum + d.kw)::float8,
-    avg_response_ms = CASE WHEN e.ack_latency_samples + d.samples > 0
-        THEN ((e.ack_latency_sum_ms + d.lat) / (e.ack_latency_samples + d.samples))::float8 END
+    ack_latency_samples = e.ack_latency_samples + d.samples
 FROM unnest(%b::text[], %b::int[], %b::numeric[], %b::numeric[], %b::int[])
      AS d(event_id, n, kw, lat, samples)
 WHERE e.event_id = d.event_id
