@@ -11,9 +11,9 @@ MQTT_PORT ?= 8883
 PYTEST_ARGS ?=
 
 .PHONY: setup system-packages test-tools test unit integration e2e run bench soak profile mutate docs lint fmt infra clean
-.PHONY: images docker-stop test-containers compose-check dashboard
+.PHONY: images docker-stop test-containers compose-check dashboard openadr3-client
 
-setup: $(STAMP) system-packages dashboard
+setup: $(STAMP) system-packages dashboard openadr3-client
 
 $(STAMP): pyproject.toml
 	@$(PY) -m pip --version >/dev/null 2>&1 || { rm -rf $(VENV); $(PY_BOOT) -m venv $(VENV); } \
@@ -56,6 +56,36 @@ $(DASHBOARD_SRC)/node_modules/.installed: $(DASHBOARD_SRC)/package-lock.json
 	@command -v npm >/dev/null || $(call apt_install,nodejs npm)
 	cd $(DASHBOARD_SRC) && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
+
+# The third-party OpenADR 3 client the VTN facade is tested with (scripts in tests/openadr3_client, run
+# by tests/fixtures/openadr_client.py) needs Python >= 3.12 while the platform runs 3.11: its own venv,
+# pinned by tests/openadr3_client/requirements.txt. Its Python: $OADR_PYTHON, else python3.13/python3.12
+# on PATH, else the newest pyenv 3.13/3.12 (pyenv's shims are on PATH but fail outside their version,
+# hence each candidate is run).
+OADR_PYTHON ?=
+OADR_VENV := .venv-openadr3
+OADR_PY := $(OADR_VENV)/bin/python
+OADR_STAMP := $(OADR_VENV)/.installed
+OADR_REQS := tests/openadr3_client/requirements.txt
+openadr3-client: $(OADR_STAMP)
+
+define oadr_python
+{ is_312() { "$$1" -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; }; \
+  if [ -n "$(OADR_PYTHON)" ]; then is_312 "$(OADR_PYTHON)" && echo "$(OADR_PYTHON)" && exit 0; \
+    echo "OADR_PYTHON=$(OADR_PYTHON) is not a Python >= 3.12" >&2; exit 1; fi; \
+  for py in python3.13 python3.12 $$(pyenv versions --bare 2>/dev/null | grep -E '^3\.1[23]\.[0-9]+$$' \
+      | sort -rV | while read -r v; do PYENV_VERSION=$$v pyenv which python3 2>/dev/null; done); do \
+    is_312 "$$py" && echo "$$py" && exit 0; done; \
+  echo "openadr3-client needs Python >= 3.12 for $(OADR_VENV): install Python >= 3.12" \
+    "(pyenv install 3.12) or set OADR_PYTHON=/path/to/python3.12" >&2; exit 1; }
+endef
+
+$(OADR_STAMP): $(OADR_REQS)
+	@$(OADR_PY) -m pip --version >/dev/null 2>&1 || { rm -rf $(OADR_VENV); \
+	  py="$$($(oadr_python))" && echo "creating $(OADR_VENV) with $$py" && "$$py" -m venv $(OADR_VENV); }
+	$(OADR_PY) -m pip install --quiet --upgrade pip
+	$(OADR_PY) -m pip install --quiet -r $(OADR_REQS)
+	@touch $(OADR_STAMP)
 
 # Compose's own schema check of deploy/compose.yaml (tests/unit/test_compose.py; no engine
 # needed) is part of every green run: installed as root, else named and the run stops.
@@ -138,4 +168,4 @@ fmt: setup
 	$(VENV)/bin/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) .run .bench .mutmut .pytest_cache .mypy_cache .ruff_cache services/api/api/static $(DASHBOARD_SRC)/node_modules
+	rm -rf $(VENV) $(OADR_VENV) .run .bench .mutmut .pytest_cache .mypy_cache .ruff_cache services/api/api/static $(DASHBOARD_SRC)/node_modules

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 from datetime import UTC, datetime
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, SerializeAsAny, ValidationError
 
@@ -51,6 +51,10 @@ class _VenFact(FactPayload):
 # -- dr.events (key: eventId) ---------------------------------------------------------------
 
 
+#: An OpenADR 3 object id (its `objectID`: letters, digits, `_` and `-`).
+OadrId = Annotated[str, Field(pattern=r"^[a-zA-Z0-9_-]{1,128}$")]
+
+
 class EventCreated(_EventFact):
     TYPE = "EventCreated"
     startTime: UtcDatetime
@@ -59,6 +63,11 @@ class EventCreated(_EventFact):
     venIds: list[Id] | None = None
     #: The client asked for `status: active`: start as soon as the dispatcher sees it.
     startNow: bool = False
+    #: The OpenADR 3 program the event belongs to (None: the platform's default program).
+    programId: OadrId | None = None
+    #: The OpenADR 3 event object as its client sent it (nulls dropped, no metadata), when it
+    #: was created over the OpenADR facade: served back as sent (docs/openadr.md).
+    openadr: dict[str, Any] | None = None
 
 
 class EventCancelled(_EventFact):
@@ -177,6 +186,38 @@ class TelemetryReported(_VenFact):
     raw: dict[str, Any] | None = None
 
 
+# -- oadr.objects (key: objectId) -----------------------------------------------------------
+
+#: OpenADR 3 objects kept as such; events are platform events (EventCreated.openadr).
+OadrObjectType = Literal["PROGRAM", "VEN", "RESOURCE", "REPORT", "SUBSCRIPTION"]
+
+
+class _OadrObjectFact(FactPayload):
+    TOPIC = topics.OADR_OBJECTS
+    objectType: OadrObjectType
+    objectId: OadrId
+
+    def key(self) -> str:
+        return self.objectId
+
+
+class OadrObjectWritten(_OadrObjectFact):
+    """An OpenADR 3 object created or replaced over the facade (the whole object, as sent)."""
+
+    TYPE = "OadrObjectWritten"
+    #: The OAuth2 client the object belongs to (the spec's `clientID`): a VEN object's VEN
+    #: (named by the BL that wrote it, or the VEN itself), else the client that wrote it.
+    clientId: str = Field(min_length=1, max_length=128)
+    #: The object as sent, nulls dropped, without `id`, the dates or `objectType`.
+    body: dict[str, Any]
+
+
+class OadrObjectDeleted(_OadrObjectFact):
+    """An OpenADR 3 object deleted over the facade."""
+
+    TYPE = "OadrObjectDeleted"
+
+
 # -- ingest.rejected (key: MQTT topic) ------------------------------------------------------
 
 
@@ -225,6 +266,8 @@ FACT_TYPES: dict[str, type[FactPayload]] = {
         AckReceived,
         TelemetryReported,
         PayloadRejected,
+        OadrObjectWritten,
+        OadrObjectDeleted,
     )
 }
 

@@ -17,6 +17,7 @@ DR_COMMANDS = "dr.commands"
 VEN_ACKS = "ven.acks"
 VEN_TELEMETRY = "ven.telemetry"
 INGEST_REJECTED = "ingest.rejected"
+OADR_OBJECTS = "oadr.objects"
 
 #: Default partition counts; each can be overridden by settings (docs/configuration.md).
 DEFAULT_PARTITIONS: dict[str, int] = {
@@ -26,6 +27,7 @@ DEFAULT_PARTITIONS: dict[str, int] = {
     VEN_ACKS: 8,
     VEN_TELEMETRY: 8,
     INGEST_REJECTED: 1,
+    OADR_OBJECTS: 2,
 }
 
 #: Largest MQTT payload the contract allows.
@@ -65,6 +67,10 @@ class KafkaTopics:
     @property
     def ingest_rejected(self) -> str:
         return self.of(INGEST_REJECTED)
+
+    @property
+    def oadr_objects(self) -> str:
+        return self.of(OADR_OBJECTS)
 
     def all(self) -> dict[str, str]:
         """Base name -> concrete name, for every topic."""

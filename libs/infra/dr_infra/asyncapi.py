@@ -54,6 +54,7 @@ from dr_contracts.facts import (
     EventCreated,
     Fact,
     FactPayload,
+    OadrObjectWritten,
     TelemetryReported,
     new_fact,
 )
@@ -80,6 +81,7 @@ KAFKA_KEYS: dict[str, str] = {
     topics.VEN_ACKS: "venId",
     topics.VEN_TELEMETRY: "venId",
     topics.INGEST_REJECTED: "the MQTT topic the payload came on (the projector's: its Kafka place)",
+    topics.OADR_OBJECTS: "objectId",
 }
 
 
@@ -381,6 +383,12 @@ def _fact_examples() -> dict[str, tuple[Any, ...]]:
             mqttTopic="volttron/metering",
             receivedAt=at,
             raw=examples.TELEMETRY,
+        ),
+        OadrObjectWritten(
+            objectType="PROGRAM",
+            objectId="5b1c0c0e4a3f4a4f8d1e2f3a4b5c6d7e",
+            clientId="bl",
+            body={"programName": "summer-peak", "targets": ["site-a"]},
         ),
     ]
     facts = (new_fact(p, fact_id=f"example-{p.TYPE}", occurred_at=at) for p in payloads)

@@ -24,6 +24,9 @@ from api.entrypoints import dashboard, errors, events, openapi, ops, session, st
 from api.entrypoints.deps import Services
 from api.entrypoints.metrics import ApiMetrics, MetricsMiddleware
 from api.entrypoints.slash import StripTrailingSlash
+from api.openadr.app import MOUNT, create_facade
+from api.openadr.service import Facade
+from api.openadr.store import OadrStore
 from api.ports import FactLog, ProjectionWatch, Registry
 from api.service import Writer
 from api.settings import Settings
@@ -37,6 +40,8 @@ class Adapters:
     registry: Registry
     queries: PgQueries
     watch: ProjectionWatch
+    #: The OpenADR facade's reads (None: no facade, as in unit tests of the REST API).
+    oadr: OadrStore | None = None
 
 
 AdaptersFactory = Callable[[Settings], AbstractAsyncContextManager[Adapters]]
@@ -66,6 +71,7 @@ async def real_adapters(settings: Settings) -> AsyncIterator[Adapters]:
             PgRegistry(pool),
             PgQueries(pool, settings.ven_online_missed_intervals),
             watch,
+            OadrStore(pool),
         )
 
 
@@ -73,6 +79,7 @@ def create_app(settings: Settings, adapters: AdaptersFactory = real_adapters) ->
     """The FastAPI app; connects only when its lifespan starts."""
     metrics = ApiMetrics()
     limits = Limits(settings.max_reduction_kw, timedelta(seconds=settings.past_start_tolerance_s))
+    facade = create_facade(settings, metrics)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -88,6 +95,8 @@ def create_app(settings: Settings, adapters: AdaptersFactory = real_adapters) ->
                 settings.max_page_size,
                 settings,
             )
+            if a.oadr is not None:
+                facade.state.facade = Facade(writer, a.oadr)
             yield
 
     app = FastAPI(
@@ -122,6 +131,7 @@ def create_app(settings: Settings, adapters: AdaptersFactory = real_adapters) ->
         settings.dashboard_site_page_url,
         settings.dashboard_refresh_s,
     )
+    app.mount(MOUNT, facade)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(StripTrailingSlash)  # outermost: before routing and metrics
     return app

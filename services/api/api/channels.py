@@ -11,13 +11,14 @@ from faststream.kafka.broker.registrator import KafkaRegistrator
 from faststream.kafka.publisher.usecase import DefaultPublisher
 
 from dr_contracts.facts import Fact
-from dr_contracts.topics import DR_COMMANDS, DR_EVENTS, VEN_REGISTRY, KafkaTopics
+from dr_contracts.topics import DR_COMMANDS, DR_EVENTS, OADR_OBJECTS, VEN_REGISTRY, KafkaTopics
 
 #: Base topic -> what the API appends there.
 APPENDS: dict[str, str] = {
-    DR_EVENTS: "EventCreated, EventCancelled, EventStopRequested from REST; key eventId",
+    DR_EVENTS: "EventCreated, EventCancelled, EventStopRequested from REST and OpenADR; key eventId",
     VEN_REGISTRY: "VenRegistered, VenUpdated, VenDeleted from REST; key venId",
     DR_COMMANDS: "CommandRequested (POST /api/vens/{venId}/send-event); key venId",
+    OADR_OBJECTS: "OadrObjectWritten, OadrObjectDeleted from the OpenADR 3 facade; key objectId",
 }
 
 

@@ -46,7 +46,8 @@ class Writer:
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     new_event_id: Callable[[], str] = ids.new_event_id
 
-    async def _append(self, payload: FactPayload) -> Written:
+    async def append(self, payload: FactPayload) -> Written:
+        """Append one fact, then wait (bounded) until the read model shows it."""
         fact = new_fact(payload, occurred_at=self.clock())
         position = await self.facts.append(fact)
         caught_up = await self.watch.wait_past(position, self.wait_timeout_s)
@@ -61,7 +62,7 @@ class Writer:
             )
         return Written(payload, behind=not caught_up, at=fact.occurredAt)
 
-    async def _unused_event_id(self) -> str:
+    async def unused_event_id(self) -> str:
         """`evt-` + 8 hex (docs/contract.md) is only 32 bits: draw again while the id is taken,
         or a second EventCreated with a known id would be acknowledged and then ignored."""
         for _ in range(_ID_DRAWS):
@@ -72,13 +73,13 @@ class Writer:
         raise RuntimeError(f"no unused event id in {_ID_DRAWS} draws")
 
     async def create_event(self, req: events.NewEvent) -> Written:
-        fact = events.plan_event(req, await self._unused_event_id(), self.clock(), self.limits)
+        fact = events.plan_event(req, await self.unused_event_id(), self.clock(), self.limits)
         if fact.venIds:
             unknown = await self.registry.unknown_vens(fact.venIds)
             if unknown:
                 reason = f"not registered: {', '.join(unknown[:20])}"
                 raise Invalid([Problem("venIds", reason, "unknown_ven")])
-        written = await self._append(fact)
+        written = await self.append(fact)
         log.info("event.created", event_id=fact.eventId, start_now=fact.startNow)
         return written
 
@@ -88,17 +89,17 @@ class Writer:
             raise NotFound("event", event_id)
         return event
 
-    async def stop_event(self, event_id: str) -> tuple[dict[str, Any], Written]:
+    async def stop_event(self, event_id: str, via: str = "REST") -> tuple[dict[str, Any], Written]:
         event = await self._event(event_id)
         events.check_stop(event_id, event["status"])
-        written = await self._append(EventStopRequested(eventId=event_id, reason="stopped over REST"))
+        written = await self.append(EventStopRequested(eventId=event_id, reason=f"stopped over {via}"))
         log.info("event.stop_requested", event_id=event_id)
         return event, written
 
-    async def cancel_event(self, event_id: str) -> tuple[dict[str, Any], Written]:
+    async def cancel_event(self, event_id: str, via: str = "REST") -> tuple[dict[str, Any], Written]:
         event = await self._event(event_id)
         events.check_cancel(event_id, event["status"])
-        written = await self._append(EventCancelled(eventId=event_id, reason="cancelled over REST"))
+        written = await self.append(EventCancelled(eventId=event_id, reason=f"cancelled over {via}"))
         log.info("event.cancelled", event_id=event_id)
         return event, written
 
@@ -106,7 +107,7 @@ class Writer:
         ven_id = vens.new_ven_id(req)
         ref = await self.registry.ven(ven_id)
         source = ref.source if ref is not None and not ref.deleted else None
-        written = await self._append(vens.plan_registration(req, ven_id, source))
+        written = await self.append(vens.plan_registration(req, ven_id, source))
         log.info("ven.registered", ven_id=ven_id, adopted=source is not None)
         return written
 
@@ -118,13 +119,13 @@ class Writer:
     async def update_ven(self, ven_id: str, patch: vens.VenPatch) -> Written:
         fact = vens.plan_update(ven_id, patch)
         await self._live_ven(ven_id)
-        written = await self._append(fact)
+        written = await self.append(fact)
         log.info("ven.updated", ven_id=ven_id, fields=sorted(patch.model_fields_set))
         return written
 
     async def delete_ven(self, ven_id: str) -> Written:
         await self._live_ven(ven_id)
-        written = await self._append(VenDeleted(venId=ven_id))
+        written = await self.append(VenDeleted(venId=ven_id))
         log.info("ven.deleted", ven_id=ven_id)
         return written
 
@@ -139,6 +140,6 @@ class Writer:
             limits=self.limits,
         )
         await self._live_ven(ven_id)
-        written = await self._append(fact)
+        written = await self.append(fact)
         log.info("command.requested", ven_id=ven_id, correlation_id=correlation_id, op=fact.op)
         return written

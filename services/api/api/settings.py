@@ -76,6 +76,13 @@ class Settings(ServiceSettings, KafkaSettings, PostgresSettings, FleetSettings, 
     pg_pool_min_size: int = Field(default=2, ge=1)
     pg_pool_max_size: int = Field(default=10, ge=1)
 
+    #: The OpenADR facade's OAuth2 clients (`python -m api openadr-client`); unset: it issues no tokens.
+    oadr_clients_file: Path | None = None
+    #: Lifetime of the facade's tokens (clients cache them for half of it).
+    oadr_token_ttl_s: int = Field(default=3600, ge=60, le=86_400)
+    #: The absolute token URL `GET /auth/server` names (default: this server's, as requested).
+    oadr_token_url: str | None = None
+
     def token_verifier(self) -> TokenVerifier:
         """The configured tokens (from the environment and the files), ready to check bearers."""
         static = self.api_tokens

@@ -52,6 +52,7 @@ def projected_topics(topics: KafkaTopics) -> list[str]:
         topics.ven_acks,
         topics.ven_telemetry,
         topics.ingest_rejected,
+        topics.oadr_objects,
     ]
 
 

@@ -60,6 +60,11 @@ class TokenVerifier:
         """Whether any token is configured (else the API is open, as in a local demo)."""
         return bool(self._static or self._secret)
 
+    @property
+    def can_issue(self) -> bool:
+        """Whether this process can sign tokens (API_JWT_SECRET is set)."""
+        return self._secret is not None
+
     def principal(self, token: str) -> Principal:
         given = token.encode()
         for known, role in self._static:  # every comparison made: no timing hint of which

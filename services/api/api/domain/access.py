@@ -3,7 +3,9 @@
 - `operator`: everything: events (create, stop, cancel), VENs (register, change, delete,
   send a command), and every read;
 - `reader`: reads only (dashboards, reports);
-- `registrar`: VEN registration only, as the simulator and field installers use it.
+- `registrar`: VEN registration only, as the simulator and field installers use it;
+- `ven`: an OpenADR 3 VEN client: nothing on this REST API but saying who it is; the
+  OpenADR facade maps every role onto the spec's scopes (api.openadr.scopes).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import enum
 from typing import Literal, get_args
 
-Role = Literal["operator", "reader", "registrar"]
+Role = Literal["operator", "reader", "registrar", "ven"]
 ROLES: tuple[Role, ...] = get_args(Role)
 
 

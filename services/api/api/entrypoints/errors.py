@@ -50,7 +50,8 @@ def _field(loc: tuple[Any, ...]) -> str:
     return ".".join(str(p) for p in path) or str(source)
 
 
-def _problem(error: dict[str, Any]) -> Problem:
+def problem_of(error: dict[str, Any]) -> Problem:
+    """One pydantic error as a Problem with a plain-words reason (the facade's too)."""
     kind = str(error["type"])
     reason = _REASONS.get(kind)
     if kind == "json_invalid":
@@ -77,7 +78,7 @@ def install(app: FastAPI, metrics: ApiMetrics) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
-        return _problems_response(metrics, [_problem(e) for e in exc.errors()])
+        return _problems_response(metrics, [problem_of(e) for e in exc.errors()])
 
     @app.exception_handler(Invalid)
     async def invalid(_: Request, exc: Invalid) -> JSONResponse:

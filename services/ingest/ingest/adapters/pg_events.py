@@ -9,6 +9,7 @@ from psycopg import AsyncConnection
 from psycopg.rows import class_row
 
 from ingest.adapters.pg_ack_tally import AckTally
+from ingest.adapters.pg_writes import jsonb
 from ingest.domain.batch import Batch
 from ingest.domain.events import EventState, fold
 from ingest.domain.vens import Registration, register
@@ -42,13 +43,18 @@ async def write_events(conn: AsyncConnection, batch: Batch, tally: AckTally) -> 
         log.warning("event.unknown", event_id=event_id)
     async with conn.cursor() as cur:
         if changes.states:
-            await cur.executemany(_UPSERT_EVENT, [astuple(s) for s in changes.states.values()])
+            await cur.executemany(_UPSERT_EVENT, [_row(s) for s in changes.states.values()])
         if changes.allocations:
             await cur.executemany(
                 _ALLOCATIONS,
                 [(event_id, a.venId, a.shedKw, a.capabilityKw) for event_id, a in changes.allocations],
             )
     await tally.close(conn, created=changes.states.keys() - known.keys())
+
+
+def _row(state: EventState) -> tuple[object, ...]:
+    """The row's values as psycopg takes them (the OpenADR object as jsonb)."""
+    return tuple(jsonb(v) if isinstance(v, dict) else v for v in astuple(state))
 
 
 _REGISTRATION_COLUMNS = {

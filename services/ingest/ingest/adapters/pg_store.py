@@ -22,6 +22,7 @@ from ingest.adapters.pg_ack_tally import AckTally
 from ingest.adapters.pg_commands import write_commands
 from ingest.adapters.pg_events import write_events, write_registry
 from ingest.adapters.pg_layouts import LoadLayouts
+from ingest.adapters.pg_oadr import write_oadr_objects
 from ingest.adapters.pg_writes import (
     columns,
     write_readings,
@@ -47,6 +48,7 @@ PROJECTION_TABLES = (
     "ven_telemetry_1m",
     "ven_telemetry_15m",
     "ingest_rejections",
+    "oadr_objects",
     "projection_offsets",
 )
 
@@ -168,6 +170,7 @@ async def write_batch(conn: AsyncConnection, batch: Batch, layouts: Mapping[Layo
     await write_commands(conn, batch)
     await write_events(conn, batch, tally)
     await write_rejections(conn, batch)
+    await write_oadr_objects(conn, batch)
 
 
 _SELECT_OFFSETS = """

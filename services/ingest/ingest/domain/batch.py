@@ -17,6 +17,8 @@ from dr_contracts.facts import (
     CommandTimedOut,
     Fact,
     FactPayload,
+    OadrObjectDeleted,
+    OadrObjectWritten,
     PayloadRejected,
     TelemetryReported,
 )
@@ -42,6 +44,8 @@ class Batch:
     #: venId -> (earliest occurredAt, latest receivedAt) of its readings in the batch.
     seen: dict[str, tuple[datetime, datetime]] = field(default_factory=dict)
     rejections: dict[str, tuple[PayloadRejected, datetime]] = field(default_factory=dict)
+    #: OpenADR 3 objects written and deleted, in log order (each object's facts on one partition).
+    oadr_objects: list[tuple[OadrObjectWritten | OadrObjectDeleted, datetime]] = field(default_factory=list)
 
     def add(self, fact: Fact | Reading) -> None:
         """Sort one fact in (facts must be added in log order per partition)."""
@@ -67,6 +71,8 @@ class Batch:
             self.requested.setdefault(payload.correlationId, payload)
         elif isinstance(payload, PayloadRejected):
             self.rejections[fact.factId] = (payload, at)
+        elif isinstance(payload, OadrObjectWritten | OadrObjectDeleted):
+            self.oadr_objects.append((payload, at))
 
     def _add_reading(self, reading: Reading) -> None:
         self.readings.setdefault((reading.ven_id, reading.ts), reading)

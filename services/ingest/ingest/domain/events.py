@@ -46,6 +46,9 @@ class EventState:
     allocated_kw: float | None = None
     unallocated_kw: float | None = None
     ven_count: int = 0
+    #: From EventCreated: the OpenADR 3 program and event object (docs/openadr.md).
+    program_id: str | None = None
+    openadr: dict[str, Any] | None = None
 
 
 def evolve(state: EventState | None, fact: FactPayload, at: datetime) -> EventState | None:
@@ -107,6 +110,8 @@ def _created(fact: EventCreated, at: datetime) -> EventState:
         start_now=fact.startNow,
         created_at=at,
         updated_at=at,
+        program_id=fact.programId,
+        openadr=fact.openadr,
     )
 
 

@@ -1,0 +1,155 @@
+"""The facade's reads on the Postgres projections: `oadr_objects` and `events`.
+
+Visibility is decided here in SQL, from the caller (docs/openadr.md#auth): a BL sees every
+object; a VEN its own (client_id) VEN, resource, report and subscription objects, and the
+programs and events that are untargeted or targeted at one of its targets (those the BL
+granted to its VEN and resources).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from psycopg.types.json import Jsonb
+
+from api.adapters import Pool, sql
+from api.openadr.event_map import DEFAULT_PROGRAM_ID
+
+#: The default program (events created over /api/events): served, never stored.
+DEFAULT_PROGRAM_BODY = {
+    "programName": "platform-events",
+    "programLongName": "Events created over the platform's REST API (/api/events)",
+}
+_DEFAULT_PROGRAM_AT = datetime(2026, 1, 1, tzinfo=UTC)
+
+#: Where a VEN is reachable by target: what the BL granted its VEN and resource objects.
+_VEN_TARGETS = """
+SELECT coalesce(array_agg(DISTINCT t), '{}') FROM oadr_objects o,
+  jsonb_array_elements_text(coalesce(o.body->'targets', '[]')) t
+WHERE o.object_type IN ('VEN', 'RESOURCE') AND o.client_id = %(client)s
+"""
+
+
+def _targets(column: str) -> str:
+    return f"ARRAY(SELECT jsonb_array_elements_text(coalesce({column}, '[]')))"
+
+
+#: `%(targets)s`: the `targets` query filter (any of them); `%(visible)s`: a VEN's targets
+#: (untargeted objects are everyone's); either NULL when it does not apply.
+def _target_filters(targets: str) -> str:
+    return (
+        f"(%(targets)s::text[] IS NULL OR {targets} && %(targets)s) AND "
+        f"(%(visible)s::text[] IS NULL OR cardinality({targets}) = 0 OR {targets} && %(visible)s)"
+    )
+
+
+_OBJECTS = f"""
+WITH o AS (
+  SELECT object_type, object_id, client_id, body, created_at, modified_at FROM oadr_objects
+  WHERE object_type = %(type)s
+  UNION ALL
+  SELECT 'PROGRAM', %(default_id)s, 'platform', %(default_body)s, %(default_at)s, %(default_at)s
+  WHERE %(type)s = 'PROGRAM'
+)
+SELECT * FROM o
+WHERE (%(id)s::text IS NULL OR object_id = %(id)s)
+  AND (%(owner)s::text IS NULL OR client_id = %(owner)s)
+  AND (%(name)s::text IS NULL OR coalesce(body->>'programName', body->>'venName') = %(name)s)
+  AND {_target_filters(_targets("body->'targets'"))}
+ORDER BY created_at, object_id LIMIT %(limit)s OFFSET %(skip)s
+"""
+
+#: What the OpenADR view of an event needs; events stopped or cancelled (on either side)
+#: are gone from it: a VEN must not act on them.
+_EVENT_TARGETS = "coalesce(" + _targets("e.openadr->'targets'") + " , e.ven_ids, '{}')"
+_EVENTS = f"""
+SELECT e.event_id, e.program_id, e.openadr, e.start_time, e.end_time, e.requested_reduction_kw,
+  e.ven_ids, e.created_at, e.updated_at, {sql.EVENT_STATUS} AS status
+FROM events e
+WHERE {sql.EVENT_STATUS} NOT IN ('stopped', 'cancelled')
+  AND (%(id)s::text IS NULL OR e.event_id = %(id)s)
+  AND (%(program)s::text IS NULL OR coalesce(e.program_id, %(default_id)s) = %(program)s)
+  AND {_target_filters(_EVENT_TARGETS)}
+ORDER BY e.created_at DESC, e.event_id LIMIT %(limit)s OFFSET %(skip)s
+"""
+_PROGRAM_EVENTS = "SELECT count(*) AS n FROM events WHERE program_id = %(program)s"
+_KNOWN_TARGETS = """
+SELECT ven_id AS target FROM vens WHERE ven_id = ANY(%(targets)s) AND deleted_at IS NULL
+UNION
+SELECT t FROM oadr_objects o, jsonb_array_elements_text(coalesce(o.body->'targets', '[]')) t
+WHERE o.object_type IN ('VEN', 'RESOURCE') AND t = ANY(%(targets)s)
+"""
+_PLATFORM_VENS = "SELECT ven_id FROM vens WHERE ven_id = ANY(%(targets)s) AND deleted_at IS NULL"
+
+
+@dataclass(frozen=True)
+class Filter:
+    """A list request: a page, the optional filters, and what the caller may see."""
+
+    skip: int = 0
+    limit: int = 50
+    targets: list[str] | None = None
+    #: A VEN's targets (None: a BL, who sees everything).
+    visible: list[str] | None = None
+    #: Only this client's objects (a VEN reading its own; None: anyone's).
+    owner: str | None = None
+    name: str | None = None
+    program: str | None = None
+    id: str | None = None
+
+
+class OadrStore:
+    def __init__(self, pool: Pool) -> None:
+        self._pool = pool
+
+    async def _all(self, query: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        async with self._pool.connection() as conn:
+            cur = await conn.execute(query, params)
+            return await cur.fetchall()
+
+    async def objects(self, object_type: str, f: Filter) -> list[dict[str, Any]]:
+        params = {
+            "type": object_type,
+            "default_id": DEFAULT_PROGRAM_ID,
+            "default_body": Jsonb(DEFAULT_PROGRAM_BODY),
+            "default_at": _DEFAULT_PROGRAM_AT,
+            **_params(f),
+        }
+        return await self._all(_OBJECTS, params)
+
+    async def events(self, f: Filter) -> list[dict[str, Any]]:
+        return await self._all(_EVENTS, {"default_id": DEFAULT_PROGRAM_ID, **_params(f)})
+
+    async def ven_targets(self, client_id: str) -> list[str]:
+        """The targets a VEN is reachable by (none without a VEN object: it sees untargeted ones)."""
+        rows = await self._all(_VEN_TARGETS, {"client": client_id})
+        return list(rows[0]["coalesce"]) if rows else []
+
+    async def program_has_events(self, program_id: str) -> bool:
+        rows = await self._all(_PROGRAM_EVENTS, {"program": program_id})
+        return bool(rows[0]["n"])
+
+    async def unknown_targets(self, targets: list[str]) -> list[str]:
+        """Of `targets`, those that reach no VEN: no platform VEN has that id, no VEN object the target."""
+        known = {r["target"] for r in await self._all(_KNOWN_TARGETS, {"targets": targets})}
+        return [t for t in targets if t not in known]
+
+    async def platform_vens(self, targets: list[str]) -> list[str]:
+        """Of `targets`, the platform's own (MQTT) VENs: the ones the dispatcher commands."""
+        found = {r["ven_id"] for r in await self._all(_PLATFORM_VENS, {"targets": targets})}
+        return [t for t in targets if t in found]
+
+
+def _params(f: Filter) -> dict[str, Any]:
+    return {
+        "skip": f.skip,
+        "limit": f.limit,
+        "targets": f.targets,
+        "visible": f.visible,
+        "owner": f.owner,
+        "name": f.name,
+        "program": f.program,
+        "id": f.id,
+    }

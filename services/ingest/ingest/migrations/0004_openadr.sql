@@ -1,0 +1,22 @@
+-- Issue 20: the OpenADR 3.1 facade (docs/openadr.md).
+-- An event created over OpenADR keeps its program and its object as sent (EventCreated).
+ALTER TABLE events
+    ADD COLUMN program_id text,   -- NULL: the platform's default program
+    ADD COLUMN openadr    jsonb;  -- NULL: created over /api/events (the facade renders one)
+-- GET /events?programID=...
+CREATE INDEX events_program ON events (program_id, start_time);
+
+-- Programs, OpenADR VENs, resources, reports and subscriptions: one row per live object.
+CREATE TABLE oadr_objects (
+    object_type text NOT NULL,         -- PROGRAM | VEN | RESOURCE | REPORT | SUBSCRIPTION
+    object_id   text NOT NULL,
+    client_id   text NOT NULL,         -- the OAuth2 client that wrote it (a VEN's own objects)
+    body        jsonb NOT NULL,        -- as sent, nulls dropped, without id, dates, objectType
+    created_at  timestamptz NOT NULL,
+    modified_at timestamptz NOT NULL,
+    PRIMARY KEY (object_type, object_id)
+);
+-- A VEN's own objects (read_ven_objects), and a BL's lists by clientID.
+CREATE INDEX oadr_objects_client ON oadr_objects (object_type, client_id);
+-- Names that must be unique (programName, venName) and the `venName` filter.
+CREATE INDEX oadr_objects_name ON oadr_objects (object_type, (coalesce(body->>'programName', body->>'venName')));

@@ -1,0 +1,61 @@
+"""OpenADR 3.1 end to end, driven by a client no one here wrote (openadr3-client 2.4.2).
+
+The BL creates a program and an event over OpenADR (tests/openadr3_client/bl_and_ven.py); the
+event reaches a simulated MQTT VEN, which acks it, as one created over /api/events would; an
+OpenADR VEN reads it; the BL deletes it, which stops it on the platform.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from api.openadr.app import MOUNT
+from api.openadr.clients import add_client
+from tests.fixtures.openadr_client import run_client_async
+from tests.fixtures.waiting import wait_for
+
+from .helpers import event_reaches, get_json, online_vens, sim_ven_ids
+
+pytestmark = pytest.mark.e2e
+JWT_SECRET = "e2e-openadr-secret-of-at-least-32-bytes"
+
+
+async def test_bl_and_ven_over_openadr(platform_factory, api_for, ns: str, tmp_path: Path) -> None:
+    clients = tmp_path / "oadr-clients"
+    secrets = {
+        "bl_secret": add_client(clients, "bl", "operator"),
+        "ven_secret": add_client(clients, "ven-1", "ven"),
+    }
+    platform = platform_factory(2, env={"API_JWT_SECRET": JWT_SECRET, "OADR_CLIENTS_FILE": str(clients)})
+    api = api_for(platform)
+    await online_vens(api, 2)
+    mqtt_ven = sim_ven_ids(ns, 2)[0]
+    base = platform.api_url + MOUNT
+
+    def run(phase: str, **extra: object):
+        settings = json.dumps(secrets | {"mqtt_ven": mqtt_ven, "kw": 1.0} | extra)
+        return run_client_async("bl_and_ven.py", phase, base, settings, env={"PATH": "/usr/bin:/bin"})
+
+    seen = await run("create")
+    event_id = seen["event_id"]
+    assert seen["event_targets"] == [mqtt_ven, "site-a"]
+    assert seen["ven_sees"] == [event_id] and seen["ven_sees_targets"] == [["site-a"]]
+    assert seen["renamed"] == "openadr-program-2" and seen["renamed_kept_created"]
+    assert seen["ven_creating_event"] == 403
+    assert seen["wrong_secret"] == "InvalidClientError"
+
+    event = await get_json(api, f"/api/events/{event_id}")
+    assert event["venIds"] == [mqtt_ven] and event["requestedReductionKw"] == 1.0
+    await event_reaches(api, event_id, "active")
+
+    async def acked() -> bool:
+        return (await get_json(api, f"/api/events/{event_id}"))["vensResponding"] == 1
+
+    await wait_for(acked, timeout=60, message=f"{mqtt_ven} never acked {event_id}")
+
+    gone = await run("delete", event_id=event_id)
+    assert gone == {"deleted": event_id, "ven_sees": []}
+    assert (await get_json(api, f"/api/events/{event_id}"))["status"] in ("stopped", "completed")
