@@ -2,7 +2,8 @@
 
 The BL creates a program and an event over OpenADR (tests/openadr3_client/bl_and_ven.py); the
 event reaches a simulated MQTT VEN, which acks it, as one created over /api/events would; an
-OpenADR VEN reads it; the BL deletes it, which stops it on the platform.
+OpenADR VEN reads it and reports on it (its telemetry); the BL reads the report, then deletes
+the event, which stops it on the platform.
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ async def test_bl_and_ven_over_openadr(platform_factory, api_for, ns: str, tmp_p
     base = platform.api_url + MOUNT
 
     def run(phase: str, **extra: object):
-        settings = json.dumps(secrets | {"mqtt_ven": mqtt_ven, "kw": 1.0} | extra)
+        shown = {"mqtt_ven": mqtt_ven, "kw": 1.0, "demand_kw": 7.0, "baseline_kw": 9.5}
+        settings = json.dumps(secrets | shown | extra)
         return run_client_async("bl_and_ven.py", phase, base, settings, env={"PATH": "/usr/bin:/bin"})
 
     seen = await run("create")
@@ -46,6 +48,7 @@ async def test_bl_and_ven_over_openadr(platform_factory, api_for, ns: str, tmp_p
     assert seen["renamed"] == "openadr-program-2" and seen["renamed_kept_created"]
     assert seen["ven_creating_event"] == 403
     assert seen["wrong_secret"] == "InvalidClientError"
+    assert seen["report_client_id"] == "ven-1" and seen["bl_reads_reports"]
 
     event = await get_json(api, f"/api/events/{event_id}")
     assert event["venIds"] == [mqtt_ven] and event["requestedReductionKw"] == 1.0
@@ -55,6 +58,9 @@ async def test_bl_and_ven_over_openadr(platform_factory, api_for, ns: str, tmp_p
         return (await get_json(api, f"/api/events/{event_id}"))["vensResponding"] == 1
 
     await wait_for(acked, timeout=60, message=f"{mqtt_ven} never acked {event_id}")
+    # The OpenADR VEN's report is its telemetry: it sheds 2.5 kW in the event, next to the MQTT VEN.
+    [reading] = (await get_json(api, "/api/vens/oadr-ven-1/telemetry"))["telemetry"]
+    assert (reading["usedPowerKw"], reading["shedPowerKw"], reading["eventId"]) == (7.0, 2.5, event_id)
 
     gone = await run("delete", event_id=event_id)
     assert gone == {"deleted": event_id, "ven_sees": []}

@@ -4,7 +4,8 @@ Run by tests/e2e/test_openadr_client.py with .venv-openadr3's Python:
 ``bl_and_ven.py <phase> <vtn base url> <json settings>``; prints its findings as JSON.
 - phase `create`: the BL grants target `site-a` to the VEN client, creates a program and an
   event targeted at a simulated MQTT VEN and at `site-a`; the VEN finds it; the BL renames
-  the program; a VEN creating an event gets 403, a wrong secret gets no token.
+  the program; the VEN reports its demand and baseline, which the BL reads; a VEN creating
+  an event gets 403, a wrong secret gets no token.
 - phase `delete`: the BL deletes the event (a stop, as it is active); the VEN no longer sees it.
 Assertions here are about what the client saw; the caller checks the platform's side.
 """
@@ -25,6 +26,8 @@ from openadr3_client.oadr310.models.event.event_payload import (
     EventPayloadType,
 )
 from openadr3_client.oadr310.models.program.program import NewProgram, ProgramUpdate
+from openadr3_client.oadr310.models.report.report import NewReport, ReportResource
+from openadr3_client.oadr310.models.report.report_payload import ReportPayload, ReportPayloadType
 from openadr3_client.oadr310.models.unit import Unit
 from openadr3_client.oadr310.models.ven.ven import NewVenBlRequest
 from openadr3_client.ven.http_factory import VirtualEndNodeHttpClientFactory
@@ -76,6 +79,19 @@ def _event(program_id: str, targets: tuple[str, ...], kw: float) -> NewEvent:
     )
 
 
+def _report(event_id: str, demand_kw: float, baseline_kw: float) -> NewReport:
+    """What the VEN used and would have used over the last minute (the platform's telemetry)."""
+    period = IntervalPeriod(start=datetime.now(UTC) - timedelta(seconds=30), duration=timedelta(minutes=1))
+    payloads = (
+        ReportPayload(type=ReportPayloadType.DEMAND, values=(demand_kw,)),
+        ReportPayload(type=ReportPayloadType.BASELINE, values=(baseline_kw,)),
+    )
+    resource = ReportResource(
+        resource_name="site", interval_period=period, intervals=(Interval(id=0, payloads=payloads),)
+    )
+    return NewReport(eventID=event_id, client_name="oadr-ven-1", resources=(resource,))
+
+
 def _status_of(call: Any) -> int | str:
     try:
         call()
@@ -95,6 +111,10 @@ def create(base: str, s: dict[str, Any]) -> dict[str, Any]:
         target=TargetFilter(targets=["site-a"]), pagination=PAGE, program_id=program.id
     )
     renamed = bl.programs.update_program_by_id(program.id, ProgramUpdate(program_name="openadr-program-2"))
+    report = ven.reports.create_report(_report(event.id, s["demand_kw"], s["baseline_kw"]))
+    bl_reports = bl.reports.get_reports(
+        pagination=PAGE, program_id=program.id, event_id=event.id, client_name=None
+    )
     return {
         "program_id": program.id,
         "event_id": event.id,
@@ -103,6 +123,8 @@ def create(base: str, s: dict[str, Any]) -> dict[str, Any]:
         "ven_sees_targets": [list(e.targets or ()) for e in seen],
         "renamed": renamed.program_name,
         "renamed_kept_created": renamed.created_date_time == program.created_date_time,
+        "report_client_id": report.client_id,
+        "bl_reads_reports": [r.id for r in bl_reports] == [report.id],
         # The VEN client has no create_event: its own authenticated session sends the request.
         "ven_creating_event": _status_of(
             lambda: ven.events.session.post(

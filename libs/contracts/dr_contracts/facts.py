@@ -210,6 +210,8 @@ class OadrObjectWritten(_OadrObjectFact):
     clientId: str = Field(min_length=1, max_length=128)
     #: The object as sent, nulls dropped, without `id`, the dates or `objectType`.
     body: dict[str, Any]
+    #: A REPORT's platform VEN (its VEN object's venName): the VEN its readings are of.
+    venId: Id | None = None
 
 
 class OadrObjectDeleted(_OadrObjectFact):

@@ -18,6 +18,10 @@ EVENT_STATUSES: tuple[EventStatus, ...] = get_args(EventStatus)
 #: this many of its report intervals). The default of the shared setting.
 ONLINE_MISSED_INTERVALS = 3
 
+#: `vens.source` of a VEN that speaks OpenADR 3 (first seen in a report): it reads its events
+#: from the facade, so the dispatcher never sends it MQTT commands (docs/openadr.md).
+OPENADR_SOURCE = "openadr"
+
 #: Longest event or direct command: what deployed firmware accepts (`duration_sec` <= 7 days).
 MAX_EVENT_DURATION = timedelta(days=7)
 

@@ -2,18 +2,22 @@
 
 `python -m api token --role reader --subject dashboard [--ttl-s 3600]` prints a JWT signed
 with API_JWT_SECRET instead (docs/security.md#api-roles).
+`python -m api openadr-client --client-id ven-17 --role ven [--file PATH]` adds an OAuth2
+client of the OpenADR facade to OADR_CLIENTS_FILE and prints its secret, once (docs/openadr.md).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 import uvicorn
 
 from api.bootstrap import create_app
 from api.domain.access import ROLES
 from api.entrypoints.slow_requests import request_deadline_protocol
+from api.openadr.clients import add_client
 from api.settings import Settings
 from dr_contracts.logging import configure_logging
 
@@ -47,11 +51,37 @@ def issue_token(settings: Settings, argv: list[str]) -> int:
     return 0
 
 
+def add_openadr_client(settings: Settings, argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m api openadr-client",
+        description="add an OAuth2 client of the OpenADR facade; its secret is printed once, stored hashed",
+    )
+    parser.add_argument("--client-id", required=True, help="the OpenADR clientID (letters, digits, _ and -)")
+    parser.add_argument(
+        "--role", choices=ROLES, required=True, help="operator: a BL; ven: an OpenADR VEN; reader: read_all"
+    )
+    parser.add_argument(
+        "--file", type=Path, default=settings.oadr_clients_file, help="default: OADR_CLIENTS_FILE"
+    )
+    args = parser.parse_args(argv)
+    if args.file is None:
+        print("python -m api openadr-client: set OADR_CLIENTS_FILE or pass --file", file=sys.stderr)
+        return 2
+    try:
+        print(add_client(args.file, args.client_id, args.role))
+    except ValueError as err:
+        print(f"python -m api openadr-client: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     settings = Settings()
     if argv[:1] == ["token"]:
         return issue_token(settings, argv[1:])
+    if argv[:1] == ["openadr-client"]:
+        return add_openadr_client(settings, argv[1:])
     serve(settings)
     return 0
 

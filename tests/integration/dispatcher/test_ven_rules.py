@@ -47,3 +47,14 @@ async def test_online_cut_off_follows_the_shared_setting(directory: PostgresVenD
     )
     found, _ = await directory.candidates(None)
     assert [c.ven_id for c in found] == [inside]
+
+
+async def test_an_openadr_ven_is_never_a_candidate_of_an_untargeted_event(
+    directory: PostgresVenDirectory, pg_db: str
+) -> None:
+    """It reads its events over OpenADR: a command over MQTT would go unanswered (docs/openadr.md)."""
+    mqtt, oadr = f"ven-mqtt-{uuid.uuid4().hex[:8]}", f"ven-oadr-{uuid.uuid4().hex[:8]}"
+    await seed_vens(pg_db, {mqtt: 1.0, oadr: 1.0})
+    await query(pg_db, "UPDATE vens SET source = 'openadr' WHERE ven_id = %s RETURNING ven_id", oadr)
+    found, _ = await directory.candidates(None)
+    assert [c.ven_id for c in found] == [mqtt]

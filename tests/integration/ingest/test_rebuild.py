@@ -17,6 +17,8 @@ from dr_contracts.facts import (
     EventActivated,
     EventCompleted,
     EventCreated,
+    OadrObjectDeleted,
+    OadrObjectWritten,
     VenDeleted,
     VenRegistered,
     VenUpdated,
@@ -103,6 +105,10 @@ async def test_rebuild_matches_the_live_projection(
                 attempt=1,
             ),
             EventCompleted(eventId=eid, completedAt=t0 + timedelta(hours=1)),
+            OadrObjectWritten(objectType="PROGRAM", objectId="p1", clientId="bl", body={"programName": "a"}),
+            OadrObjectWritten(objectType="PROGRAM", objectId="p2", clientId="bl", body={"programName": "b"}),
+            OadrObjectWritten(objectType="PROGRAM", objectId="p1", clientId="bl", body={"programName": "c"}),
+            OadrObjectDeleted(objectType="PROGRAM", objectId="p2"),
         ]
         await append(producer, settings, *facts)
         await mqtt.publish(t.ack("ven-1"), samples.dumps(samples.ack_b("c-1", event_id=eid)), qos=1)

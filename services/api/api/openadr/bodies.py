@@ -79,6 +79,19 @@ class VenBody(_Body):
     targets: Targets | None = None
 
 
+class ReportResource(_Body):
+    resourceName: Name
+    intervalPeriod: IntervalPeriod | None = None
+    intervals: list[Interval]
+
+
+class ReportBody(_Body):
+    eventID: OadrId
+    clientName: Name
+    reportName: str | None = None
+    resources: list[ReportResource]
+
+
 def drop_nulls(value: Any) -> Any:
     """`value` without null members, at every depth (a null means "not given")."""
     if isinstance(value, dict):

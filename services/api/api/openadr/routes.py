@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 
 from api.openadr.auth import CallerDep, issue_token
-from api.openadr.bodies import EventBody, ProgramBody, VenBody, read_body
+from api.openadr.bodies import EventBody, ProgramBody, ReportBody, VenBody, read_body
 from api.openadr.service import Facade
 from api.openadr.store import Filter
 from api.ports import Unavailable
@@ -100,6 +100,42 @@ async def event(eventID: str, facade: FacadeDep, who: CallerDep) -> Json:
 @router.delete("/events/{eventID}")
 async def delete_event(eventID: str, facade: FacadeDep, who: CallerDep) -> Json:
     return await facade.delete_event(who, eventID)
+
+
+@router.get("/reports")
+async def search_reports(
+    facade: FacadeDep,
+    who: CallerDep,
+    programID: str | None = None,
+    eventID: str | None = None,
+    clientName: str | None = None,
+    skip: Skip = 0,
+    limit: Limit = 50,
+) -> list[Json]:
+    f = Filter(skip=skip, limit=limit, program=programID, event=eventID, client_name=clientName)
+    return await facade.reports(who, f)
+
+
+@router.post("/reports", status_code=201)
+async def create_report(request: Request, facade: FacadeDep, who: CallerDep) -> Json:
+    body, raw = await read_body(request, ReportBody)
+    return await facade.create_report(who, body, raw)
+
+
+@router.get("/reports/{reportID}")
+async def report(reportID: str, facade: FacadeDep, who: CallerDep) -> Json:
+    return await facade.report(who, reportID)
+
+
+@router.put("/reports/{reportID}")
+async def update_report(reportID: str, request: Request, facade: FacadeDep, who: CallerDep) -> Json:
+    body, raw = await read_body(request, ReportBody)
+    return await facade.update_report(who, reportID, body, raw)
+
+
+@router.delete("/reports/{reportID}")
+async def delete_report(reportID: str, facade: FacadeDep, who: CallerDep) -> Json:
+    return await facade.delete_report(who, reportID)
 
 
 @router.get("/vens")

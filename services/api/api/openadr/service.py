@@ -6,6 +6,7 @@ same Writer as /api, so it waits for the read model in the same way (read-your-w
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass, replace
 from typing import Any
@@ -14,14 +15,18 @@ import structlog
 
 from api.domain.errors import Invalid, NotFound, Problem
 from api.openadr import event_map
-from api.openadr.bodies import EventBody, ProgramBody, VenBody
+from api.openadr.bodies import EventBody, ProgramBody, ReportBody, VenBody
 from api.openadr.problems import OadrError
 from api.openadr.scopes import Caller
 from api.openadr.store import Filter, OadrStore
 from api.service import Writer
+from dr_contracts.base import ID_PATTERN
 from dr_contracts.facts import OadrObjectDeleted, OadrObjectType, OadrObjectWritten
+from dr_contracts.openadr_reports import report_readings
+from dr_contracts.rejection import Rejected
 
 log = structlog.get_logger(__name__)
+ID = re.compile(ID_PATTERN)
 
 
 def answer(object_type: str, row: dict[str, Any]) -> dict[str, Any]:
@@ -87,14 +92,32 @@ class Facade:
             raise NotFound("ven", ven_id)
         return found[0]
 
+    async def reports(self, caller: Caller, f: Filter) -> list[dict[str, Any]]:
+        require(caller, "read_all", "read_ven_objects")
+        owner = None if caller.is_bl else caller.client_id
+        rows = await self.store.objects("REPORT", replace(f, owner=owner))
+        return [answer("REPORT", row) for row in rows]
+
+    async def report(self, caller: Caller, report_id: str) -> dict[str, Any]:
+        found = await self.reports(caller, Filter(id=report_id, limit=1))
+        if not found:
+            raise NotFound("report", report_id)
+        return found[0]
+
     # ---- writes ------------------------------------------------------------------------
 
     async def _write(
-        self, object_type: OadrObjectType, object_id: str, owner: str, body: dict[str, Any]
+        self,
+        object_type: OadrObjectType,
+        object_id: str,
+        owner: str,
+        body: dict[str, Any],
+        ven_id: str | None = None,
     ) -> dict[str, Any]:
-        written = await self.writer.append(
-            OadrObjectWritten(objectType=object_type, objectId=object_id, clientId=owner, body=body)
+        fact = OadrObjectWritten(
+            objectType=object_type, objectId=object_id, clientId=owner, body=body, venId=ven_id
         )
+        written = await self.writer.append(fact)
         log.info("oadr.object_written", object_type=object_type, object_id=object_id, client_id=owner)
         at = written.at.isoformat()
         return {
@@ -238,3 +261,59 @@ class Facade:
             )
         granted = {"targets": old["targets"]} if old and "targets" in old else {}
         return caller.client_id, {**raw, "clientID": caller.client_id, **granted}
+
+    async def create_report(self, caller: Caller, body: ReportBody, raw: dict[str, Any]) -> dict[str, Any]:
+        require(caller, "write_reports")
+        ven_id = await self._reporting_ven(caller, body, raw)
+        return await self._write(
+            "REPORT", uuid.uuid4().hex, caller.client_id, {**raw, "clientID": caller.client_id}, ven_id
+        )
+
+    async def update_report(
+        self, caller: Caller, report_id: str, body: ReportBody, raw: dict[str, Any]
+    ) -> dict[str, Any]:
+        require(caller, "write_reports")
+        old = await self._own_report(caller, report_id)
+        ven_id = await self._reporting_ven(caller, body, raw)
+        shown = await self._write(
+            "REPORT", report_id, caller.client_id, {**raw, "clientID": caller.client_id}, ven_id
+        )
+        return {**shown, "createdDateTime": old["createdDateTime"]}
+
+    async def delete_report(self, caller: Caller, report_id: str) -> dict[str, Any]:
+        require(caller, "write_reports")
+        return await self._delete("REPORT", await self._own_report(caller, report_id))
+
+    async def _own_report(self, caller: Caller, report_id: str) -> dict[str, Any]:
+        """A report its own VEN may change (a BL reads reports, it does not write them)."""
+        found = await self.store.objects("REPORT", Filter(id=report_id, owner=caller.client_id, limit=1))
+        if not found:
+            raise NotFound("report", report_id)
+        return answer("REPORT", found[0])
+
+    async def _reporting_ven(self, caller: Caller, body: ReportBody, raw: dict[str, Any]) -> str:
+        """The platform VEN the report's readings are of: the caller's VEN object's venName.
+
+        The event must be one the caller can see; DEMAND and BASELINE must read as kW
+        (dr_contracts.openadr_reports, which the projector applies to the same body).
+        """
+        try:
+            await self.event(caller, body.eventID)
+        except NotFound:
+            raise Invalid(
+                [Problem("eventID", f"names no event of yours ({body.eventID!r})", "unknown_event")]
+            ) from None
+        try:
+            report_readings(raw)
+        except Rejected as err:
+            raise Invalid([Problem(err.field or "resources", err.message, err.code)]) from None
+        mine = await self.store.objects("VEN", Filter(owner=caller.client_id, limit=1))
+        if not mine:
+            raise Invalid(
+                [Problem("clientName", "this client has no VEN object: POST /vens first", "no_ven")]
+            )
+        ven_name = str(mine[0]["body"]["venName"])
+        if not ID.match(ven_name) or await self.store.mqtt_ven(ven_name):
+            reason = f"venName {ven_name!r} cannot name its telemetry (not a platform id, or an MQTT VEN's)"
+            raise Invalid([Problem("clientName", reason, "bad_ven_name")])
+        return ven_name

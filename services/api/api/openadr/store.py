@@ -16,6 +16,7 @@ from psycopg.types.json import Jsonb
 
 from api.adapters import Pool, sql
 from api.openadr.event_map import DEFAULT_PROGRAM_ID
+from dr_contracts.rules import OPENADR_SOURCE
 
 #: The default program (events created over /api/events): served, never stored.
 DEFAULT_PROGRAM_BODY = {
@@ -57,6 +58,11 @@ SELECT * FROM o
 WHERE (%(id)s::text IS NULL OR object_id = %(id)s)
   AND (%(owner)s::text IS NULL OR client_id = %(owner)s)
   AND (%(name)s::text IS NULL OR coalesce(body->>'programName', body->>'venName') = %(name)s)
+  AND (%(event)s::text IS NULL OR body->>'eventID' = %(event)s)
+  AND (%(client_name)s::text IS NULL OR body->>'clientName' = %(client_name)s)
+  AND (%(program)s::text IS NULL OR EXISTS (
+    SELECT 1 FROM events e WHERE e.event_id = o.body->>'eventID'
+      AND coalesce(e.program_id, %(default_id)s) = %(program)s))
   AND {_target_filters(_targets("body->'targets'"))}
 ORDER BY created_at, object_id LIMIT %(limit)s OFFSET %(skip)s
 """
@@ -81,7 +87,11 @@ UNION
 SELECT t FROM oadr_objects o, jsonb_array_elements_text(coalesce(o.body->'targets', '[]')) t
 WHERE o.object_type IN ('VEN', 'RESOURCE') AND t = ANY(%(targets)s)
 """
-_PLATFORM_VENS = "SELECT ven_id FROM vens WHERE ven_id = ANY(%(targets)s) AND deleted_at IS NULL"
+_MQTT_VEN = f"SELECT 1 FROM vens WHERE ven_id = %(ven)s AND source <> '{OPENADR_SOURCE}'"
+_PLATFORM_VENS = f"""
+SELECT ven_id FROM vens
+WHERE ven_id = ANY(%(targets)s) AND deleted_at IS NULL AND source <> '{OPENADR_SOURCE}'
+"""
 
 
 @dataclass(frozen=True)
@@ -97,6 +107,8 @@ class Filter:
     owner: str | None = None
     name: str | None = None
     program: str | None = None
+    event: str | None = None
+    client_name: str | None = None
     id: str | None = None
 
 
@@ -127,6 +139,10 @@ class OadrStore:
         rows = await self._all(_VEN_TARGETS, {"client": client_id})
         return list(rows[0]["coalesce"]) if rows else []
 
+    async def mqtt_ven(self, ven_id: str) -> bool:
+        """Whether `ven_id` is one of the platform's MQTT VENs (an OpenADR VEN may not report as one)."""
+        return bool(await self._all(_MQTT_VEN, {"ven": ven_id}))
+
     async def program_has_events(self, program_id: str) -> bool:
         rows = await self._all(_PROGRAM_EVENTS, {"program": program_id})
         return bool(rows[0]["n"])
@@ -151,5 +167,7 @@ def _params(f: Filter) -> dict[str, Any]:
         "owner": f.owner,
         "name": f.name,
         "program": f.program,
+        "event": f.event,
+        "client_name": f.client_name,
         "id": f.id,
     }

@@ -7,13 +7,15 @@ from collections.abc import Sequence
 from psycopg_pool import AsyncConnectionPool
 
 from dispatcher.domain.allocation import Candidate
-from dr_contracts.rules import ONLINE_MISSED_INTERVALS
+from dr_contracts.rules import ONLINE_MISSED_INTERVALS, OPENADR_SOURCE
 
 #: Online = a reading within `missed_intervals` report intervals (the shared setting
-#: VEN_ONLINE_MISSED_INTERVALS, which the API's read model applies too).
-_ONLINE = """
+#: VEN_ONLINE_MISSED_INTERVALS, which the API's read model applies too). An OpenADR VEN reads
+#: its events from the facade: it is never sent a command (docs/openadr.md).
+_ONLINE = f"""
 SELECT ven_id, shed_availability_kw FROM vens
 WHERE deleted_at IS NULL AND last_seen >= now() - make_interval(secs => %s * report_interval_s)
+  AND source <> '{OPENADR_SOURCE}'
 ORDER BY ven_id
 """
 _TARGETED = """

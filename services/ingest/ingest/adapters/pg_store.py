@@ -9,7 +9,7 @@ fact twice, whatever failed and whenever.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -17,7 +17,7 @@ import structlog
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
-from dr_contracts.facts import Fact
+from dr_contracts.facts import Fact, OadrObjectWritten
 from ingest.adapters.pg_ack_tally import AckTally
 from ingest.adapters.pg_commands import write_commands
 from ingest.adapters.pg_events import write_events, write_registry
@@ -31,6 +31,7 @@ from ingest.adapters.pg_writes import (
 )
 from ingest.domain.batch import Batch
 from ingest.domain.readings import Layout, Reading
+from ingest.domain.reports import readings_of_report
 
 log = structlog.get_logger(__name__)
 
@@ -135,7 +136,7 @@ class ProjectionStore:
 
     async def _ensure_days(self, conn: AsyncConnection, records: list[Record]) -> None:
         """Create the day partitions the readings need (once per day per process)."""
-        days = {r.fact.ts.date() for r in records if isinstance(r.fact, Reading)} - self._days
+        days = {reading.ts.date() for reading in _readings(records)} - self._days
         if days:
             await ensure_days(conn, days)
             self._days |= days
@@ -155,6 +156,15 @@ async def ensure_days(conn: AsyncConnection, days: Iterable[date]) -> None:
     """Create the partitions (readings, rollups) of these UTC days if missing (own transaction)."""
     async with conn.transaction():
         await conn.execute("SELECT ingest_ensure_days(%b::date[])", [sorted(days)])
+
+
+def _readings(records: list[Record]) -> Iterator[Reading]:
+    """Every reading the records hold: telemetry, and the readings of OpenADR reports."""
+    for r in records:
+        if isinstance(r.fact, Reading):
+            yield r.fact
+        elif r.fact is not None and isinstance(r.fact.payload, OadrObjectWritten):
+            yield from readings_of_report(r.fact.factId, r.fact.payload, r.fact.occurredAt)
 
 
 def _layouts(records: list[Record]) -> set[Layout]:

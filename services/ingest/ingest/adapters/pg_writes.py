@@ -126,7 +126,7 @@ async def write_readings(conn: AsyncConnection, batch: Batch, layouts: Mapping[L
 
 _REGISTER_SEEN = """
 INSERT INTO vens (ven_id, name, source, created_at)
-SELECT v, v, 'telemetry', t FROM unnest(%b::text[], %b::timestamptz[]) AS n(v, t)
+SELECT v, v, s, t FROM unnest(%b::text[], %b::text[], %b::timestamptz[]) AS n(v, s, t)
 ON CONFLICT DO NOTHING
 """
 
@@ -182,7 +182,8 @@ async def write_ven_metrics(conn: AsyncConnection, batch: Batch) -> None:
         )
     if rows:
         cols = columns(rows, 13)
-        await conn.execute(_REGISTER_SEEN, [cols[0], cols[2]])
+        sources = [batch.latest[ven_id].source for ven_id in cols[0]]
+        await conn.execute(_REGISTER_SEEN, [cols[0], sources, cols[2]])
         await conn.execute(_METRICS, cols)
 
 

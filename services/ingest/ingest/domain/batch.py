@@ -25,6 +25,7 @@ from dr_contracts.facts import (
 from dr_contracts.topics import DR_EVENTS, VEN_REGISTRY
 from ingest.domain.commands import Issue, Shed, merge_issue, merge_timeout, shed_from_ack
 from ingest.domain.readings import Reading, reading_from
+from ingest.domain.reports import readings_of_report
 
 
 @dataclass
@@ -73,8 +74,12 @@ class Batch:
             self.rejections[fact.factId] = (payload, at)
         elif isinstance(payload, OadrObjectWritten | OadrObjectDeleted):
             self.oadr_objects.append((payload, at))
+            if isinstance(payload, OadrObjectWritten):
+                for reading in readings_of_report(fact.factId, payload, at):
+                    self._add_reading(reading)
 
     def _add_reading(self, reading: Reading) -> None:
+        """A reading of an MQTT VEN's telemetry or of an OpenADR VEN's report."""
         self.readings.setdefault((reading.ven_id, reading.ts), reading)
         newest = self.latest.get(reading.ven_id)
         if newest is None or reading.ts > newest.ts:

@@ -49,6 +49,9 @@ class Reading:
     extras: dict[str, Any]
     #: The loads by loadId, sorted: the order of the per-load arrays stored with the reading.
     circuits: dict[str, dict[str, Any]]
+    #: Who measured it: `telemetry` (an MQTT VEN) or `openadr` (an OpenADR VEN's report); a
+    #: VEN first seen in it is registered with this source (the dispatcher commands only MQTT ones).
+    source: str = "telemetry"
 
     @property
     def layout(self) -> Layout:
