@@ -212,12 +212,20 @@ class OadrObjectWritten(_OadrObjectFact):
     body: dict[str, Any]
     #: A REPORT's platform VEN (its VEN object's venName): the VEN its readings are of.
     venId: Id | None = None
+    #: A SUBSCRIPTION's client reads every object (a BL), else only its own and those
+    #: targeted at it: what its webhooks may carry.
+    readsAll: bool | None = None
+    #: When the object was created, if this write replaces it (None: this write creates it).
+    createdAt: UtcDatetime | None = None
 
 
 class OadrObjectDeleted(_OadrObjectFact):
-    """An OpenADR 3 object deleted over the facade."""
+    """An OpenADR 3 object deleted over the facade, as it was (what its subscribers are told)."""
 
     TYPE = "OadrObjectDeleted"
+    clientId: str = Field(min_length=1, max_length=128)
+    body: dict[str, Any]
+    createdAt: UtcDatetime
 
 
 # -- ingest.rejected (key: MQTT topic) ------------------------------------------------------

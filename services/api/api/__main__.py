@@ -4,11 +4,14 @@
 with API_JWT_SECRET instead (docs/security.md#api-roles).
 `python -m api openadr-client --client-id ven-17 --role ven [--file PATH]` adds an OAuth2
 client of the OpenADR facade to OADR_CLIENTS_FILE and prints its secret, once (docs/openadr.md).
+`python -m api notifier` runs the OpenADR webhook notifier (its own process).
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import signal
 import sys
 from pathlib import Path
 
@@ -18,6 +21,7 @@ from api.bootstrap import create_app
 from api.domain.access import ROLES
 from api.entrypoints.slow_requests import request_deadline_protocol
 from api.openadr.clients import add_client
+from api.openadr.notifier import serve_notifier
 from api.settings import Settings
 from dr_contracts.logging import configure_logging
 
@@ -75,6 +79,20 @@ def add_openadr_client(settings: Settings, argv: list[str]) -> int:
     return 0
 
 
+def notify(settings: Settings) -> int:
+    configure_logging("api-notifier", settings.log_level, settings.log_json)
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await serve_notifier(settings, stop)
+
+    asyncio.run(run())
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     settings = Settings()
@@ -82,6 +100,8 @@ def main(argv: list[str] | None = None) -> int:
         return issue_token(settings, argv[1:])
     if argv[:1] == ["openadr-client"]:
         return add_openadr_client(settings, argv[1:])
+    if argv[:1] == ["notifier"]:
+        return notify(settings)
     serve(settings)
     return 0
 

@@ -96,7 +96,7 @@ def create_app(settings: Settings, adapters: AdaptersFactory = real_adapters) ->
                 settings,
             )
             if a.oadr is not None:
-                facade.state.facade = Facade(writer, a.oadr)
+                facade.state.facade = Facade(writer, a.oadr, facade.state.callbacks)
             yield
 
     app = FastAPI(

@@ -82,6 +82,17 @@ class Settings(ServiceSettings, KafkaSettings, PostgresSettings, FleetSettings, 
     oadr_token_ttl_s: int = Field(default=3600, ge=60, le=86_400)
     #: The absolute token URL `GET /auth/server` names (default: this server's, as requested).
     oadr_token_url: str | None = None
+    #: Hosts webhooks may go to (`name` or `*.domain`, comma-separated); empty: none (docs/openadr.md).
+    oadr_webhook_hosts: str = ""
+    #: Allow plain-http callbacks (tests, a local demo); https only otherwise.
+    oadr_webhook_allow_http: bool = False
+    #: The notifier's Kafka group (`python -m api notifier`; its replicas share the work).
+    oadr_notifier_group_id: str = "oadr-notifier"
+    #: A webhook is tried this often (tenacity, exponential backoff from first_wait to max_wait).
+    oadr_webhook_attempts: int = Field(default=5, ge=1, le=20)
+    oadr_webhook_timeout_s: float = Field(default=10.0, gt=0, le=30)
+    oadr_webhook_first_wait_s: float = Field(default=0.5, ge=0)
+    oadr_webhook_max_wait_s: float = Field(default=30.0, ge=0)
 
     def token_verifier(self) -> TokenVerifier:
         """The configured tokens (from the environment and the files), ready to check bearers."""

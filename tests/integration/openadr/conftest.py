@@ -53,9 +53,18 @@ def secrets_of(tmp_path: Path) -> dict[str, str]:
 
 
 @pytest.fixture
-def oadr_settings(api_settings: Settings, tmp_path: Path, secrets_of: dict[str, str]) -> Settings:
+def oadr_settings(api_settings: Settings, tmp_path: Path, secrets_of: dict[str, str], ns: str) -> Settings:
+    """Tokens on; webhooks may go to this machine over http (the test's receiver), retried fast."""
     return api_settings.model_copy(
-        update={"api_jwt_secret": JWT_SECRET, "oadr_clients_file": tmp_path / "oadr-clients"}
+        update={
+            "api_jwt_secret": JWT_SECRET,
+            "oadr_clients_file": tmp_path / "oadr-clients",
+            "oadr_webhook_hosts": "127.0.0.1",
+            "oadr_webhook_allow_http": True,
+            "oadr_notifier_group_id": f"oadr-notifier-{ns}",
+            "oadr_webhook_first_wait_s": 0.05,
+            "oadr_webhook_max_wait_s": 0.2,
+        }
     )
 
 

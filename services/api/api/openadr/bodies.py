@@ -28,40 +28,40 @@ Name = Annotated[str, Field(min_length=1, max_length=128)]
 Targets = Annotated[list[Name], Field(max_length=10_000)]
 
 
-class _Body(BaseModel):
-    """Checks what the VTN uses; any other field of the spec passes through untouched."""
+class OadrBody(BaseModel):
+    """A request body: checks what the VTN uses; any other field of the spec passes through untouched."""
 
     model_config = ConfigDict(extra="allow", frozen=True)
 
 
-class ProgramBody(_Body):
+class ProgramBody(OadrBody):
     programName: Name
     targets: Targets | None = None
 
 
-class IntervalPeriod(_Body):
+class IntervalPeriod(OadrBody):
     start: AwareDatetime
     duration: timedelta | None = None
     randomizeStart: timedelta | None = None
 
 
-class Payload(_Body):
+class Payload(OadrBody):
     type: Name
     values: list[Any] = Field(min_length=1)
 
 
-class Interval(_Body):
+class Interval(OadrBody):
     id: int
     intervalPeriod: IntervalPeriod | None = None
     payloads: list[Payload] = Field(min_length=1)
 
 
-class PayloadDescriptor(_Body):
+class PayloadDescriptor(OadrBody):
     payloadType: Name
     units: str | None = None
 
 
-class EventBody(_Body):
+class EventBody(OadrBody):
     programID: OadrId
     eventName: str | None = None
     priority: int | None = Field(default=None, ge=0)
@@ -72,24 +72,51 @@ class EventBody(_Body):
     duration: timedelta | None = None
 
 
-class VenBody(_Body):
+class VenBody(OadrBody):
     venName: Name
     objectType: Literal["BL_VEN_REQUEST", "VEN_VEN_REQUEST"] | None = None
     clientID: Name | None = None
     targets: Targets | None = None
 
 
-class ReportResource(_Body):
+class ReportResource(OadrBody):
     resourceName: Name
     intervalPeriod: IntervalPeriod | None = None
     intervals: list[Interval]
 
 
-class ReportBody(_Body):
+class ReportBody(OadrBody):
     eventID: OadrId
     clientName: Name
     reportName: str | None = None
     resources: list[ReportResource]
+
+
+class ResourceBody(OadrBody):
+    resourceName: Name
+    venID: OadrId
+    objectType: Literal["BL_RESOURCE_REQUEST", "VEN_RESOURCE_REQUEST"] | None = None
+    clientID: Name | None = None
+    targets: Targets | None = None
+
+
+ObjectKind = Literal["PROGRAM", "EVENT", "REPORT", "SUBSCRIPTION", "VEN", "RESOURCE"]
+#: 3.1.0's operations (3.0 said GET/POST/PUT/DELETE; openadr3-client 2.4.2 still does).
+Operation = Literal["READ", "CREATE", "UPDATE", "DELETE"]
+
+
+class ObjectOperation(OadrBody):
+    objects: list[ObjectKind] = Field(min_length=1)
+    operations: list[Operation] = Field(min_length=1)
+    callbackUrl: str = Field(min_length=1, max_length=2048)
+    bearerToken: str | None = Field(default=None, max_length=4096)
+
+
+class SubscriptionBody(OadrBody):
+    clientName: Name
+    programID: OadrId | None = None
+    objectOperations: list[ObjectOperation] = Field(min_length=1, max_length=20)
+    targets: Targets | None = None
 
 
 def drop_nulls(value: Any) -> Any:
@@ -101,7 +128,7 @@ def drop_nulls(value: Any) -> Any:
     return value
 
 
-M = TypeVar("M", bound=_Body)
+M = TypeVar("M", bound=OadrBody)
 
 
 async def read_body(request: Request, model: type[M]) -> tuple[M, dict[str, Any]]:

@@ -113,6 +113,21 @@ def _period(body: EventBody, problems: Collector) -> IntervalPeriod | None:
     return period
 
 
+def row_of(fact: EventCreated, at: datetime) -> dict[str, Any]:
+    """The `events` row an EventCreated makes, as `render` takes it (the notifier's)."""
+    return {
+        "event_id": fact.eventId,
+        "program_id": fact.programId,
+        "openadr": fact.openadr,
+        "start_time": fact.startTime,
+        "end_time": fact.endTime,
+        "requested_reduction_kw": fact.requestedReductionKw,
+        "ven_ids": fact.venIds,
+        "created_at": at,
+        "updated_at": at,
+    }
+
+
 def targets_of(row: dict[str, Any]) -> list[str]:
     """What an event is targeted at: as sent over OpenADR, else the REST event's venIds."""
     if row["openadr"] is not None:

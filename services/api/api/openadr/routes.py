@@ -4,12 +4,25 @@ service.py (who may write what), event_map.py (what an event means) and store.py
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
+from api.openadr import kinds
 from api.openadr.auth import CallerDep, issue_token
-from api.openadr.bodies import EventBody, ProgramBody, ReportBody, VenBody, read_body
+from api.openadr.bodies import (
+    EventBody,
+    OadrBody,
+    ObjectKind,
+    ProgramBody,
+    ReportBody,
+    ResourceBody,
+    SubscriptionBody,
+    VenBody,
+    read_body,
+)
+from api.openadr.kinds import Kind
 from api.openadr.service import Facade
 from api.openadr.store import Filter
 from api.ports import Unavailable
@@ -18,8 +31,9 @@ router = APIRouter()
 
 Skip = Annotated[int, Query(ge=0, le=2**31 - 1, description="objects to skip")]
 Limit = Annotated[int, Query(ge=0, le=50, description="most objects to return (at most 50)")]
-TargetsQuery = Annotated[list[str] | None, Query(description="only objects targeted at any of these")]
+Targets = Annotated[list[str] | None, Query(description="only objects targeted at any of these")]
 Json = dict[str, Any]
+# The spec's query names are camelCase.
 
 
 async def _facade(request: Request) -> Facade:
@@ -45,33 +59,82 @@ async def fetch_token(request: Request) -> Json:
     return await issue_token(request, request.app.state.clients, request.app.state.token_ttl_s)
 
 
-@router.get("/programs")
-async def search_programs(
-    facade: FacadeDep, who: CallerDep, targets: TargetsQuery = None, skip: Skip = 0, limit: Limit = 50
-) -> list[Json]:
-    return await facade.programs(who, Filter(skip=skip, limit=limit, targets=targets))
+# ---- the query filters of each list -----------------------------------------------------
 
 
-@router.post("/programs", status_code=201)
-async def create_program(request: Request, facade: FacadeDep, who: CallerDep) -> Json:
-    body, raw = await read_body(request, ProgramBody)
-    return await facade.create_program(who, body, raw)
+def _programs(targets: Targets = None, skip: Skip = 0, limit: Limit = 50) -> Filter:
+    return Filter(skip=skip, limit=limit, targets=targets)
 
 
-@router.get("/programs/{programID}")
-async def program(programID: str, facade: FacadeDep, who: CallerDep) -> Json:
-    return await facade.program(who, programID)
+def _vens(venName: str | None = None, targets: Targets = None, skip: Skip = 0, limit: Limit = 50) -> Filter:
+    return Filter(skip=skip, limit=limit, targets=targets, name=venName)
 
 
-@router.put("/programs/{programID}")
-async def update_program(programID: str, request: Request, facade: FacadeDep, who: CallerDep) -> Json:
-    body, raw = await read_body(request, ProgramBody)
-    return await facade.update_program(who, programID, body, raw)
+def _resources(
+    resourceName: str | None = None,
+    venID: str | None = None,
+    targets: Targets = None,
+    skip: Skip = 0,
+    limit: Limit = 50,
+) -> Filter:
+    return Filter(skip=skip, limit=limit, targets=targets, name=resourceName, ven=venID)
 
 
-@router.delete("/programs/{programID}")
-async def delete_program(programID: str, facade: FacadeDep, who: CallerDep) -> Json:
-    return await facade.delete_program(who, programID)
+def _reports(
+    programID: str | None = None,
+    eventID: str | None = None,
+    clientName: str | None = None,
+    skip: Skip = 0,
+    limit: Limit = 50,
+) -> Filter:
+    return Filter(skip=skip, limit=limit, program=programID, event=eventID, client_name=clientName)
+
+
+def _subscriptions(
+    programID: str | None = None,
+    clientName: str | None = None,
+    objects: Annotated[list[ObjectKind] | None, Query()] = None,
+    skip: Skip = 0,
+    limit: Limit = 50,
+) -> Filter:
+    kinds_: list[str] | None = list(objects) if objects else None
+    return Filter(skip=skip, limit=limit, program=programID, client_name=clientName, objects=kinds_)
+
+
+def _crud(kind: Kind, path: str, id_name: str, body: type[OadrBody], query: Callable[..., Filter]) -> None:
+    """The five routes of one kind of object: search, create, get, replace, delete."""
+    filtered = Depends(query)
+
+    async def search(facade: FacadeDep, who: CallerDep, f: Filter = filtered) -> list[Json]:
+        return await facade.objects(kind, who, f)
+
+    async def create(request: Request, facade: FacadeDep, who: CallerDep) -> Json:
+        checked, raw = await read_body(request, body)
+        return await facade.create(kind, who, checked, raw)
+
+    async def get(object_id: str, facade: FacadeDep, who: CallerDep) -> Json:
+        return await facade.object(kind, who, object_id)
+
+    async def update(object_id: str, request: Request, facade: FacadeDep, who: CallerDep) -> Json:
+        checked, raw = await read_body(request, body)
+        return await facade.update(kind, who, object_id, checked, raw)
+
+    async def delete(object_id: str, facade: FacadeDep, who: CallerDep) -> Json:
+        return await facade.delete(kind, who, object_id)
+
+    one = f"/{path}/{{object_id}}"
+    router.add_api_route(f"/{path}", search, methods=["GET"], name=f"search_{path}")
+    router.add_api_route(f"/{path}", create, methods=["POST"], status_code=201, name=f"create_{kind.noun}")
+    router.add_api_route(one, get, methods=["GET"], name=f"{kind.noun}_by_{id_name}")
+    router.add_api_route(one, update, methods=["PUT"], name=f"update_{kind.noun}")
+    router.add_api_route(one, delete, methods=["DELETE"], name=f"delete_{kind.noun}")
+
+
+_crud(kinds.PROGRAM, "programs", "programID", ProgramBody, _programs)
+_crud(kinds.VEN, "vens", "venID", VenBody, _vens)
+_crud(kinds.RESOURCE, "resources", "resourceID", ResourceBody, _resources)
+_crud(kinds.REPORT, "reports", "reportID", ReportBody, _reports)
+_crud(kinds.SUBSCRIPTION, "subscriptions", "subscriptionID", SubscriptionBody, _subscriptions)
 
 
 @router.get("/events")
@@ -79,7 +142,7 @@ async def search_events(
     facade: FacadeDep,
     who: CallerDep,
     programID: str | None = None,
-    targets: TargetsQuery = None,
+    targets: Targets = None,
     skip: Skip = 0,
     limit: Limit = 50,
 ) -> list[Json]:
@@ -100,73 +163,3 @@ async def event(eventID: str, facade: FacadeDep, who: CallerDep) -> Json:
 @router.delete("/events/{eventID}")
 async def delete_event(eventID: str, facade: FacadeDep, who: CallerDep) -> Json:
     return await facade.delete_event(who, eventID)
-
-
-@router.get("/reports")
-async def search_reports(
-    facade: FacadeDep,
-    who: CallerDep,
-    programID: str | None = None,
-    eventID: str | None = None,
-    clientName: str | None = None,
-    skip: Skip = 0,
-    limit: Limit = 50,
-) -> list[Json]:
-    f = Filter(skip=skip, limit=limit, program=programID, event=eventID, client_name=clientName)
-    return await facade.reports(who, f)
-
-
-@router.post("/reports", status_code=201)
-async def create_report(request: Request, facade: FacadeDep, who: CallerDep) -> Json:
-    body, raw = await read_body(request, ReportBody)
-    return await facade.create_report(who, body, raw)
-
-
-@router.get("/reports/{reportID}")
-async def report(reportID: str, facade: FacadeDep, who: CallerDep) -> Json:
-    return await facade.report(who, reportID)
-
-
-@router.put("/reports/{reportID}")
-async def update_report(reportID: str, request: Request, facade: FacadeDep, who: CallerDep) -> Json:
-    body, raw = await read_body(request, ReportBody)
-    return await facade.update_report(who, reportID, body, raw)
-
-
-@router.delete("/reports/{reportID}")
-async def delete_report(reportID: str, facade: FacadeDep, who: CallerDep) -> Json:
-    return await facade.delete_report(who, reportID)
-
-
-@router.get("/vens")
-async def search_vens(
-    facade: FacadeDep,
-    who: CallerDep,
-    venName: str | None = None,
-    targets: TargetsQuery = None,
-    skip: Skip = 0,
-    limit: Limit = 50,
-) -> list[Json]:
-    return await facade.vens(who, Filter(skip=skip, limit=limit, targets=targets, name=venName))
-
-
-@router.post("/vens", status_code=201)
-async def create_ven(request: Request, facade: FacadeDep, who: CallerDep) -> Json:
-    body, raw = await read_body(request, VenBody)
-    return await facade.create_ven(who, body, raw)
-
-
-@router.get("/vens/{venID}")
-async def ven(venID: str, facade: FacadeDep, who: CallerDep) -> Json:
-    return await facade.ven(who, venID)
-
-
-@router.put("/vens/{venID}")
-async def update_ven(venID: str, request: Request, facade: FacadeDep, who: CallerDep) -> Json:
-    body, raw = await read_body(request, VenBody)
-    return await facade.update_ven(who, venID, body, raw)
-
-
-@router.delete("/vens/{venID}")
-async def delete_ven(venID: str, facade: FacadeDep, who: CallerDep) -> Json:
-    return await facade.delete_ven(who, venID)

@@ -48,16 +48,21 @@ def _target_filters(targets: str) -> str:
 
 _OBJECTS = f"""
 WITH o AS (
-  SELECT object_type, object_id, client_id, body, created_at, modified_at FROM oadr_objects
+  SELECT object_type, object_id, client_id, body, reads_all, created_at, modified_at FROM oadr_objects
   WHERE object_type = %(type)s
   UNION ALL
-  SELECT 'PROGRAM', %(default_id)s, 'platform', %(default_body)s, %(default_at)s, %(default_at)s
+  SELECT 'PROGRAM', %(default_id)s, 'platform', %(default_body)s, NULL, %(default_at)s, %(default_at)s
   WHERE %(type)s = 'PROGRAM'
 )
 SELECT * FROM o
 WHERE (%(id)s::text IS NULL OR object_id = %(id)s)
   AND (%(owner)s::text IS NULL OR client_id = %(owner)s)
-  AND (%(name)s::text IS NULL OR coalesce(body->>'programName', body->>'venName') = %(name)s)
+  AND (%(name)s::text IS NULL
+       OR coalesce(body->>'programName', body->>'venName', body->>'resourceName') = %(name)s)
+  AND (%(ven)s::text IS NULL OR body->>'venID' = %(ven)s)
+  AND (%(objects)s::text[] IS NULL OR EXISTS (
+    SELECT 1 FROM jsonb_array_elements(body->'objectOperations') op,
+      jsonb_array_elements_text(op->'objects') ob WHERE ob = ANY(%(objects)s)))
   AND (%(event)s::text IS NULL OR body->>'eventID' = %(event)s)
   AND (%(client_name)s::text IS NULL OR body->>'clientName' = %(client_name)s)
   AND (%(program)s::text IS NULL OR EXISTS (
@@ -79,6 +84,11 @@ WHERE {sql.EVENT_STATUS} NOT IN ('stopped', 'cancelled')
   AND (%(program)s::text IS NULL OR coalesce(e.program_id, %(default_id)s) = %(program)s)
   AND {_target_filters(_EVENT_TARGETS)}
 ORDER BY e.created_at DESC, e.event_id LIMIT %(limit)s OFFSET %(skip)s
+"""
+#: One event whatever its status (a webhook of its end needs it after it left the view).
+_EVENT_ROW = """
+SELECT event_id, program_id, openadr, start_time, end_time, requested_reduction_kw, ven_ids,
+  created_at, updated_at FROM events WHERE event_id = %(id)s
 """
 _PROGRAM_EVENTS = "SELECT count(*) AS n FROM events WHERE program_id = %(program)s"
 _KNOWN_TARGETS = """
@@ -109,6 +119,10 @@ class Filter:
     program: str | None = None
     event: str | None = None
     client_name: str | None = None
+    #: Resources of this VEN object.
+    ven: str | None = None
+    #: Subscriptions to any of these object types.
+    objects: list[str] | None = None
     id: str | None = None
 
 
@@ -133,6 +147,14 @@ class OadrStore:
 
     async def events(self, f: Filter) -> list[dict[str, Any]]:
         return await self._all(_EVENTS, {"default_id": DEFAULT_PROGRAM_ID, **_params(f)})
+
+    async def event_row(self, event_id: str) -> dict[str, Any] | None:
+        rows = await self._all(_EVENT_ROW, {"id": event_id})
+        return rows[0] if rows else None
+
+    async def subscriptions(self) -> list[dict[str, Any]]:
+        """Every subscription (few: one or two per client), for the notifier to match."""
+        return await self.objects("SUBSCRIPTION", Filter(limit=100_000))
 
     async def ven_targets(self, client_id: str) -> list[str]:
         """The targets a VEN is reachable by (none without a VEN object: it sees untargeted ones)."""
@@ -169,5 +191,7 @@ def _params(f: Filter) -> dict[str, Any]:
         "program": f.program,
         "event": f.event,
         "client_name": f.client_name,
+        "ven": f.ven,
+        "objects": f.objects,
         "id": f.id,
     }

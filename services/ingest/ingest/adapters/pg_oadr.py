@@ -14,10 +14,11 @@ from ingest.domain.batch import Batch
 
 #: A replaced object keeps its creation time; the fact's time is its modification time.
 _WRITE = """
-INSERT INTO oadr_objects (object_type, object_id, client_id, body, created_at, modified_at)
-VALUES (%s, %s, %s, %s, %s, %s)
+INSERT INTO oadr_objects (object_type, object_id, client_id, body, reads_all, created_at, modified_at)
+VALUES (%s, %s, %s, %s, %s, %s, %s)
 ON CONFLICT (object_type, object_id) DO UPDATE SET
-    client_id = excluded.client_id, body = excluded.body, modified_at = excluded.modified_at
+    client_id = excluded.client_id, body = excluded.body, reads_all = excluded.reads_all,
+    modified_at = excluded.modified_at
 """
 _DELETE = "DELETE FROM oadr_objects WHERE object_type = %s AND object_id = %s"
 
@@ -26,7 +27,16 @@ async def write_oadr_objects(conn: AsyncConnection, batch: Batch) -> None:
     async with conn.cursor() as cur:
         for fact, at in batch.oadr_objects:
             if isinstance(fact, OadrObjectWritten):
-                row = (fact.objectType, fact.objectId, fact.clientId, jsonb(fact.body), at, at)
+                created = fact.createdAt or at
+                row = (
+                    fact.objectType,
+                    fact.objectId,
+                    fact.clientId,
+                    jsonb(fact.body),
+                    fact.readsAll,
+                    created,
+                    at,
+                )
                 await cur.execute(_WRITE, row)
             else:
                 await cur.execute(_DELETE, (fact.objectType, fact.objectId))

@@ -12,11 +12,13 @@ CREATE TABLE oadr_objects (
     object_id   text NOT NULL,
     client_id   text NOT NULL,         -- the OAuth2 client that wrote it (a VEN's own objects)
     body        jsonb NOT NULL,        -- as sent, nulls dropped, without id, dates, objectType
+    reads_all   boolean,               -- a SUBSCRIPTION's client is a BL (what its webhooks may carry)
     created_at  timestamptz NOT NULL,
     modified_at timestamptz NOT NULL,
     PRIMARY KEY (object_type, object_id)
 );
 -- A VEN's own objects (read_ven_objects), and a BL's lists by clientID.
 CREATE INDEX oadr_objects_client ON oadr_objects (object_type, client_id);
--- Names that must be unique (programName, venName) and the `venName` filter.
-CREATE INDEX oadr_objects_name ON oadr_objects (object_type, (coalesce(body->>'programName', body->>'venName')));
+-- Names that must be unique (programName, venName) and the name filters (venName, resourceName).
+CREATE INDEX oadr_objects_name ON oadr_objects
+    (object_type, (coalesce(body->>'programName', body->>'venName', body->>'resourceName')));

@@ -1,0 +1,46 @@
+"""The OpenADR objects kept as such, and the rules each kind follows (docs/openadr.md#objects).
+
+Events are not here: they are the platform's events (event_map.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from api.openadr.scopes import Scope
+from dr_contracts.facts import OadrObjectType
+
+
+@dataclass(frozen=True)
+class Kind:
+    type: OadrObjectType
+    #: How errors name it.
+    noun: str
+    #: Any of these scopes reads it; any of `write` writes it.
+    read: tuple[Scope, ...]
+    write: tuple[Scope, ...]
+    #: A client without `read_all` sees only its own (else: those untargeted or targeted at it).
+    own_only: bool
+    #: The body field no two objects of this kind share (None: none).
+    unique: str | None = None
+
+
+PROGRAM = Kind("PROGRAM", "program", ("read_all", "read_targets"), ("write_programs",), False, "programName")
+VEN = Kind("VEN", "ven", ("read_all", "read_ven_objects"), ("write_vens",), True, "venName")
+RESOURCE = Kind("RESOURCE", "resource", ("read_all", "read_ven_objects"), ("write_vens",), True)
+REPORT = Kind("REPORT", "report", ("read_all", "read_ven_objects"), ("write_reports",), True)
+SUBSCRIPTION = Kind(
+    "SUBSCRIPTION", "subscription", ("read_all", "read_ven_objects"), ("write_subscriptions",), True
+)
+
+
+def answer(object_type: str, row: dict[str, Any]) -> dict[str, Any]:
+    """A stored object as the spec shows it: metadata first, then the body as sent."""
+    return {
+        "id": row["object_id"],
+        "createdDateTime": row["created_at"].isoformat(),
+        "modificationDateTime": row["modified_at"].isoformat(),
+        "objectType": object_type,
+        **row["body"],
+    }
