@@ -2,8 +2,9 @@
 
 Run by tests/e2e/test_openadr_client.py with .venv-openadr3's Python:
 ``bl_and_ven.py <phase> <vtn base url> <json settings>``; prints its findings as JSON.
-- phase `create`: the BL grants target `site-a` to the VEN client, creates a program and an
-  event targeted at a simulated MQTT VEN and at `site-a`; the VEN finds it; the BL renames
+- phase `create`: the BL grants target `site-a` to the VEN client and creates a program; the
+  VEN subscribes to events of it (a webhook); the BL creates an event targeted at a simulated
+  MQTT VEN and at `site-a`; the VEN finds it; the BL renames
   the program; the VEN reports its demand and baseline, which the BL reads; a VEN creating
   an event gets 403, a wrong secret gets no token.
 - phase `delete`: the BL deletes the event (a stop, as it is active); the VEN no longer sees it.
@@ -106,6 +107,19 @@ def create(base: str, s: dict[str, Any]) -> dict[str, Any]:
     bl, ven = _bl(base, "bl", s["bl_secret"]), _ven(base, "ven-1", s["ven_secret"])
     bl.vens.create_ven(NewVenBlRequest(ven_name="oadr-ven-1", clientID="ven-1", targets=("site-a",)))
     program = bl.programs.create_program(NewProgram(program_name="openadr-program"))
+    # The client's subscription model speaks 3.0.1's operations (GET/POST/PUT/DELETE), which
+    # 3.1.0 renamed: its own authenticated session sends a 3.1.0 subscription.
+    hook = {
+        "objects": ["EVENT"],
+        "operations": ["CREATE"],
+        "callbackUrl": s["callback"],
+        "bearerToken": "cb-secret",
+    }
+    subscribed = ven.subscriptions.session.post(
+        f"{base}/subscriptions",
+        json={"clientName": "oadr-ven-1", "programID": program.id, "objectOperations": [hook]},
+    )
+    subscribed.raise_for_status()
     event = bl.events.create_event(_event(program.id, (s["mqtt_ven"], "site-a"), s["kw"]))
     seen = ven.events.get_events(
         target=TargetFilter(targets=["site-a"]), pagination=PAGE, program_id=program.id
@@ -123,6 +137,7 @@ def create(base: str, s: dict[str, Any]) -> dict[str, Any]:
         "ven_sees_targets": [list(e.targets or ()) for e in seen],
         "renamed": renamed.program_name,
         "renamed_kept_created": renamed.created_date_time == program.created_date_time,
+        "subscription_client_id": subscribed.json()["clientID"],
         "report_client_id": report.client_id,
         "bl_reads_reports": [r.id for r in bl_reports] == [report.id],
         # The VEN client has no create_event: its own authenticated session sends the request.

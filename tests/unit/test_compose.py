@@ -99,7 +99,11 @@ def test_local_override_swaps_in_only_local_images() -> None:
 
 
 #: Where each python module keeps the Prometheus metrics its healthcheck reads.
-METRICS = {"dispatcher": "dispatcher.service.metrics", "ingest": "ingest.metrics"}
+METRICS = {
+    "dispatcher": "dispatcher.service.metrics",
+    "ingest": "ingest.metrics",
+    "api": "api.openadr.metrics",
+}
 
 
 def test_readiness_healthchecks_read_a_gauge_the_service_sets() -> None:
@@ -114,7 +118,7 @@ def test_readiness_healthchecks_read_a_gauge_the_service_sets() -> None:
         importlib.import_module(METRICS[module])
         assert gauge.group(1) in REGISTRY._names_to_collectors, f"{name}: no gauge {gauge.group(1)}"
         checked.add(name)
-    assert checked == {"dispatcher", "ingest-bridge", "ingest-projector"}
+    assert checked == {"dispatcher", "ingest-bridge", "ingest-projector", "openadr-notifier"}
 
 
 def test_docker_compose_accepts_the_file() -> None:

@@ -70,6 +70,14 @@ class EventCreated(_EventFact):
     openadr: dict[str, Any] | None = None
 
 
+class EventAmended(_EventFact):
+    """An OpenADR client replaced the event's object (PUT) without changing what the platform
+    runs (start, end, kW, VENs, program): its name, priority, descriptors. The dispatcher ignores it."""
+
+    TYPE = "EventAmended"
+    openadr: dict[str, Any]
+
+
 class EventCancelled(_EventFact):
     TYPE = "EventCancelled"
     reason: str | None = None
@@ -263,6 +271,7 @@ FACT_TYPES: dict[str, type[FactPayload]] = {
     cls.TYPE: cls
     for cls in (
         EventCreated,
+        EventAmended,
         EventCancelled,
         EventStopRequested,
         EventActivated,

@@ -1,4 +1,5 @@
-"""The whole platform as processes: projector, bridge, dispatcher, api and ven-sim.
+"""The whole platform as processes: projector, bridge, dispatcher, api (with, when webhooks may
+go somewhere, OADR_WEBHOOK_HOSTS, the OpenADR notifier) and ven-sim.
 
 Used by `make run` (dr_infra.run) and by the end-to-end tests, so both exercise the
 same wiring: every service is its own `python -m ...` process configured only through
@@ -19,7 +20,7 @@ from .ports import free_port
 from .services import ServiceProcess, http_probe, log_probe
 
 #: Start order: readers of the log first, so nothing produced is waiting for them.
-SERVICES = ("projector", "bridge", "dispatcher", "api", "ven-sim")
+SERVICES = ("projector", "bridge", "dispatcher", "api", "notifier", "ven-sim")
 
 
 class Platform:
@@ -57,6 +58,8 @@ class Platform:
             "dispatcher": self._service("dispatcher", ["dispatcher"], '"dispatcher.ready"'),
             "api": self._service("api", ["api"], "/ready", port=self.api_port),
         }
+        if self.env.get("OADR_WEBHOOK_HOSTS"):
+            self.services["notifier"] = self._service("notifier", ["api", "notifier"], '"notifier.assigned"')
         if vens:
             self.services["ven-sim"] = self._service("ven-sim", sim, "/health", port=self.sim_port)
 

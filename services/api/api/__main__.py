@@ -20,6 +20,7 @@ import uvicorn
 from api.bootstrap import create_app
 from api.domain.access import ROLES
 from api.entrypoints.slow_requests import request_deadline_protocol
+from api.openadr import metrics as oadr_metrics
 from api.openadr.clients import add_client
 from api.openadr.notifier import serve_notifier
 from api.settings import Settings
@@ -81,6 +82,7 @@ def add_openadr_client(settings: Settings, argv: list[str]) -> int:
 
 def notify(settings: Settings) -> int:
     configure_logging("api-notifier", settings.log_level, settings.log_json)
+    oadr_metrics.serve(settings.oadr_notifier_metrics_port)
 
     async def run() -> None:
         stop = asyncio.Event()

@@ -88,6 +88,8 @@ class Settings(ServiceSettings, KafkaSettings, PostgresSettings, FleetSettings, 
     oadr_webhook_allow_http: bool = False
     #: The notifier's Kafka group (`python -m api notifier`; its replicas share the work).
     oadr_notifier_group_id: str = "oadr-notifier"
+    #: The notifier's /metrics port (0: none); its healthcheck reads oadr_notifier_ready.
+    oadr_notifier_metrics_port: int = Field(default=0, ge=0, le=65535)
     #: A webhook is tried this often (tenacity, exponential backoff from first_wait to max_wait).
     oadr_webhook_attempts: int = Field(default=5, ge=1, le=20)
     oadr_webhook_timeout_s: float = Field(default=10.0, gt=0, le=30)

@@ -164,3 +164,22 @@ async def test_a_ven_cannot_create_or_delete_events(ven1: Oadr, bl: Oadr, progra
     created = await bl.ok("POST", "/events", 201, json=_event(program))
     assert (await ven1.call("POST", "/events", json=_event(program))).status_code == 403
     assert (await ven1.call("DELETE", f"/events/{created['id']}")).status_code == 403
+
+
+async def test_put_renames_an_event_but_cannot_change_what_it_runs(
+    bl: Oadr, ven1: Oadr, program: str, http: httpx.AsyncClient
+) -> None:
+    sent = _event(program)
+    created = await bl.ok("POST", "/events", 201, json=sent)
+    renamed = await bl.ok(
+        "PUT", f"/events/{created['id']}", json=sent | {"eventName": "evening peak", "priority": 2}
+    )
+    assert (renamed["eventName"], renamed["priority"]) == ("evening peak", 2)
+    assert renamed["createdDateTime"] == created["createdDateTime"]
+    assert await bl.ok("GET", f"/events/{created['id']}") == renamed
+    assert (await http.get(f"/api/events/{created['id']}")).json()["requestedReductionKw"] == 50.0
+
+    more = _event(program, start=sent["intervalPeriod"]["start"], kw=60.0)
+    refused = await bl.call("PUT", f"/events/{created['id']}", json=more)
+    assert refused.status_code == 409 and "DELETE it" in refused.json()["detail"]
+    assert (await ven1.call("PUT", f"/events/{created['id']}", json=sent)).status_code == 403

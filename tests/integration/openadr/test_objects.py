@@ -110,3 +110,52 @@ async def test_ven_objects_belong_to_their_client(bl: Oadr, ven1: Oadr, ven2: Oa
         await bl.call("POST", "/vens", json={"venName": "v3", "objectType": "BL_VEN_REQUEST"})
     ).status_code == 400
     assert await ven2.ok("DELETE", f"/vens/{own['id']}") == own
+
+
+async def test_resources_belong_to_a_ven_object_and_widen_its_targets(
+    bl: Oadr, ven1: Oadr, ven2: Oadr
+) -> None:
+    ven = await bl.ok(
+        "POST", "/vens", 201, json={"venName": "v1", "clientID": "ven-1", "objectType": "BL_VEN_REQUEST"}
+    )
+    by_bl = {
+        "resourceName": "battery",
+        "venID": ven["id"],
+        "clientID": "ven-1",
+        "targets": ["feeder-7"],
+        "objectType": "BL_RESOURCE_REQUEST",
+    }
+    battery = await bl.ok("POST", "/resources", 201, json=by_bl)
+    pv = await ven1.ok(
+        "POST",
+        "/resources",
+        201,
+        json={"resourceName": "pv", "venID": ven["id"], "objectType": "VEN_RESOURCE_REQUEST"},
+    )
+    assert pv["clientID"] == "ven-1" and "targets" not in pv
+    assert (
+        await ven1.call("POST", "/resources", json={"resourceName": "pv", "venID": ven["id"]})
+    ).status_code == 409
+    assert (
+        await ven2.call("POST", "/resources", json={"resourceName": "x", "venID": ven["id"]})
+    ).status_code == 400
+    assert (
+        await ven1.call(
+            "POST", "/resources", json={"resourceName": "y", "venID": ven["id"], "targets": ["t"]}
+        )
+    ).status_code == 403
+    listed = await ven1.ok("GET", f"/resources?venID={ven['id']}")
+    assert sorted(r["resourceName"] for r in listed) == ["battery", "pv"]
+    assert [r["id"] for r in await bl.ok("GET", "/resources?resourceName=battery")] == [battery["id"]]
+    assert await ven2.ok("GET", "/resources") == []
+
+    # A program targeted at the resource's target reaches the VEN.
+    program = await bl.ok("POST", "/programs", 201, json={"programName": "feeder", "targets": ["feeder-7"]})
+    assert program["id"] in [p["id"] for p in await ven1.ok("GET", "/programs")]
+    assert program["id"] not in [p["id"] for p in await ven2.ok("GET", "/programs")]
+    assert await ven1.ok("DELETE", f"/resources/{pv['id']}") == pv
+
+
+async def test_notifiers_name_webhooks_only(bl: Oadr, ven1: Oadr) -> None:
+    assert await bl.ok("GET", "/notifiers") == {"WEBHOOK": True}
+    assert await ven1.ok("GET", "/notifiers") == {"WEBHOOK": True}

@@ -60,6 +60,16 @@ def plan(body: EventBody, event_id: str, now: datetime, limits: Limits) -> Event
     return fact.model_copy(update={"programId": body.programID})
 
 
+def dispatch_terms(body: EventBody) -> tuple[object, ...]:
+    """What the platform runs of an event: program, start, duration, kW, targets (Invalid if
+    unmappable). A PUT may change anything else; these only by a new event."""
+    problems = Collector()
+    kw, period = _value(body, problems), _period(body, problems)
+    problems.raise_if_any()
+    assert period is not None
+    return body.programID, period.start, period.duration, kw, frozenset(body.targets or ())
+
+
 def _value(body: EventBody, problems: Collector) -> float | None:
     """The kW to shed: the one value of the one DISPATCH_SETPOINT_RELATIVE payload, in KW."""
     if len(body.intervals) != 1:

@@ -23,6 +23,7 @@ from faststream.message import StreamMessage
 
 from api.adapters.pg_pool import read_model_pool
 from api.openadr.callbacks import CallbackGuard
+from api.openadr.metrics import READY
 from api.openadr.notifications import (
     BY_TARGET,
     Change,
@@ -34,7 +35,7 @@ from api.openadr.notifications import (
 from api.openadr.store import OadrStore
 from api.openadr.webhooks import WebhookSender
 from api.settings import Settings
-from dr_contracts.facts import EventCancelled, EventStopRequested, Fact, decode_fact
+from dr_contracts.facts import EventAmended, EventCancelled, EventStopRequested, Fact, decode_fact
 from dr_contracts.rejection import Rejected
 from dr_runtime.brokers import kafka_broker, subscriber_options
 from dr_runtime.topics_admin import ensure_platform_topics
@@ -67,9 +68,13 @@ class Notifier:
 
     async def _change(self, fact: Fact) -> Change | None:
         p = fact.payload
-        if isinstance(p, EventCancelled | EventStopRequested):  # gone from the OpenADR view
+        if isinstance(p, EventCancelled | EventStopRequested | EventAmended):
             row = await self.store.event_row(p.eventId)
-            return None if row is None else change_of_event("DELETE", row)
+            if row is None:
+                return None
+            if isinstance(p, EventAmended):  # the projector may not have applied it yet
+                return change_of_event("UPDATE", row | {"openadr": p.openadr, "updated_at": fact.occurredAt})
+            return change_of_event("DELETE", row)  # stopped or cancelled: gone from the OpenADR view
         return change_of_object(fact) or created_event(fact)
 
 
@@ -80,10 +85,11 @@ class _Assigned(ConsumerRebalanceListener):
         self.event = asyncio.Event()
 
     async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
-        return None
+        READY.set(0)
 
     async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
         log.info("notifier.assigned", partitions=len(assigned))
+        READY.set(1)
         self.event.set()
 
 

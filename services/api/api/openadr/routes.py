@@ -23,7 +23,7 @@ from api.openadr.bodies import (
     read_body,
 )
 from api.openadr.kinds import Kind
-from api.openadr.service import Facade
+from api.openadr.service import Facade, require
 from api.openadr.store import Filter
 from api.ports import Unavailable
 
@@ -57,6 +57,13 @@ async def auth_server(request: Request) -> Json:
 async def fetch_token(request: Request) -> Json:
     """OAuth2 client credentials: HTTP Basic or form credentials, a space-separated `scope`."""
     return await issue_token(request, request.app.state.clients, request.app.state.token_ttl_s)
+
+
+@router.get("/notifiers")
+async def notifiers(request: Request, who: CallerDep) -> Json:
+    """Webhooks only (when OADR_WEBHOOK_HOSTS names where they may go); no OpenADR MQTT binding."""
+    require(who, ("read_all", "read_targets"))
+    return {"WEBHOOK": bool(request.app.state.callbacks.hosts)}
 
 
 # ---- the query filters of each list -----------------------------------------------------
@@ -158,6 +165,12 @@ async def create_event(request: Request, facade: FacadeDep, who: CallerDep) -> J
 @router.get("/events/{eventID}")
 async def event(eventID: str, facade: FacadeDep, who: CallerDep) -> Json:
     return await facade.event(who, eventID)
+
+
+@router.put("/events/{eventID}")
+async def update_event(eventID: str, request: Request, facade: FacadeDep, who: CallerDep) -> Json:
+    body, raw = await read_body(request, EventBody)
+    return await facade.update_event(who, eventID, body, raw)
 
 
 @router.delete("/events/{eventID}")

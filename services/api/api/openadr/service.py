@@ -19,7 +19,15 @@ import structlog
 
 from api.domain.errors import Conflict, Invalid, NotFound, Problem
 from api.openadr import event_map
-from api.openadr.bodies import EventBody, OadrBody, ReportBody, ResourceBody, SubscriptionBody, VenBody
+from api.openadr.bodies import (
+    METADATA,
+    EventBody,
+    OadrBody,
+    ReportBody,
+    ResourceBody,
+    SubscriptionBody,
+    VenBody,
+)
 from api.openadr.callbacks import CallbackGuard
 from api.openadr.kinds import PROGRAM, REPORT, RESOURCE, VEN, Kind, answer
 from api.openadr.problems import OadrError
@@ -27,7 +35,7 @@ from api.openadr.scopes import Caller
 from api.openadr.store import Filter, OadrStore
 from api.service import Writer
 from dr_contracts.base import ID_PATTERN
-from dr_contracts.facts import OadrObjectDeleted, OadrObjectWritten
+from dr_contracts.facts import EventAmended, OadrObjectDeleted, OadrObjectWritten
 from dr_contracts.openadr_reports import report_readings
 from dr_contracts.rejection import Rejected
 
@@ -296,6 +304,27 @@ class Facade:
         return {
             "id": event_id,
             "createdDateTime": at,
+            "modificationDateTime": at,
+            "objectType": "EVENT",
+            **raw,
+        }
+
+    async def update_event(self, caller: Caller, event_id: str, body: EventBody, raw: Json) -> Json:
+        """Replace the event's object; what the platform runs of it cannot change (409)."""
+        require(caller, ("write_events",))
+        old = await self.event(caller, event_id)
+        before = EventBody.model_validate({k: v for k, v in old.items() if k not in METADATA})
+        if event_map.dispatch_terms(body) != event_map.dispatch_terms(before):
+            raise Conflict(
+                f"event {event_id}: its program, start, duration, kW or targets cannot change; "
+                "DELETE it and create another"
+            )
+        written = await self.writer.append(EventAmended(eventId=event_id, openadr=raw))
+        log.info("oadr.event_amended", event_id=event_id)
+        at = written.at.isoformat()
+        return {
+            "id": event_id,
+            "createdDateTime": old["createdDateTime"],
             "modificationDateTime": at,
             "objectType": "EVENT",
             **raw,

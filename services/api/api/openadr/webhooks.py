@@ -13,6 +13,7 @@ import structlog
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from api.openadr.callbacks import CallbackGuard
+from api.openadr.metrics import WEBHOOKS
 from api.openadr.notifications import Delivery
 
 log = structlog.get_logger(__name__)
@@ -52,6 +53,7 @@ class WebhookSender:
         where = {"subscription_id": d.subscription_id, "object_type": d.notification["objectType"]}
         if (why := self.guard.refusal(d.url)) is not None:  # the allowed hosts may have changed
             log.warning("webhook.refused", reason=why, **where)
+            WEBHOOKS.labels("refused").inc()
             return False
         headers = {"Authorization": f"Bearer {d.token}"} if d.token else {}
         try:
@@ -62,9 +64,12 @@ class WebhookSender:
                         raise _Retry(f"HTTP {response.status_code}")
         except (_Retry, httpx.HTTPError) as err:
             log.warning("webhook.failed", error=str(err) or type(err).__name__, **where)
+            WEBHOOKS.labels("failed").inc()
             return False
         if not response.is_success:
             log.warning("webhook.refused_by_receiver", status=response.status_code, **where)
+            WEBHOOKS.labels("refused_by_receiver").inc()
             return False
         log.info("webhook.sent", operation=d.notification["operation"], **where)
+        WEBHOOKS.labels("sent").inc()
         return True

@@ -18,6 +18,7 @@ from typing import Any
 from dr_contracts.facts import (
     Allocation,
     EventActivated,
+    EventAmended,
     EventCancelled,
     EventCompleted,
     EventCreated,
@@ -57,6 +58,8 @@ def evolve(state: EventState | None, fact: FactPayload, at: datetime) -> EventSt
         return state or _created(fact, at)
     if state is None:
         return None  # nothing to move before the event exists (its creation comes first)
+    if isinstance(fact, EventAmended):  # what it is called, not what it does: also once ended
+        return replace(state, openadr=fact.openadr, updated_at=at)
     if _completed(state):
         return state  # the first EventCompleted is final, as for the dispatcher
     if isinstance(fact, EventStopRequested):
