@@ -14,7 +14,7 @@ import time
 import traceback
 from collections.abc import Callable
 
-from bench import api, dashboard, dispatch, ingest, overload, plot, ven_sim
+from bench import api, dashboard, dispatch, ingest, openadr, overload, plot, ven_sim
 from bench.results import RESULTS, print_table
 
 BENCHES: dict[str, Callable[[], None]] = {
@@ -27,6 +27,7 @@ BENCHES: dict[str, Callable[[], None]] = {
     "dispatch": lambda: dispatch.main([]),
     "dispatch_tls": lambda: dispatch.main(["--tls"]),
     "dashboard": lambda: dashboard.main([]),
+    "openadr": lambda: openadr.main([]),
 }
 
 

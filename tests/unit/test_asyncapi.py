@@ -86,7 +86,7 @@ def test_every_channel_has_a_sender_and_a_receiver_and_operations_use_its_messag
         actions[channel].add(op["action"])
         own = {f"#/channels/{channel}/messages/{name}" for name in document["channels"][channel]["messages"]}
         assert {m["$ref"] for m in op["messages"]} <= own
-        assert op["x-service"] in {"api", "dispatcher", "ingest", "ven"}
+        assert op["x-service"] in {"api", "api-notifier", "dispatcher", "ingest", "ven"}
     assert {name: {"send", "receive"} for name in actions} == actions
 
 

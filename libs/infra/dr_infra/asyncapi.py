@@ -112,6 +112,7 @@ class Declarations:
 def _kafka_declarations(kafka: KafkaBroker) -> dict[str, Callable[[], object]]:
     """Each service's own channels.py, called the way its bootstrap calls it."""
     from api import channels as api_channels
+    from api.settings import Settings as ApiSettings
     from dispatcher import channels as dispatcher_channels
     from dispatcher.settings import Settings as DispatcherSettings
     from ingest import channels as ingest_channels
@@ -119,6 +120,7 @@ def _kafka_declarations(kafka: KafkaBroker) -> dict[str, Callable[[], object]]:
 
     return {
         "api": lambda: api_channels.declare(kafka, KafkaSettings().topics),
+        "api-notifier": lambda: api_channels.notifier_subscriber(kafka, ApiSettings()),
         "dispatcher": lambda: dispatcher_channels.declare(kafka, DispatcherSettings()),
         "ingest": lambda: ingest_channels.declare(kafka, IngestSettings()),
     }

@@ -6,7 +6,8 @@ Mosquitto listens with TLS only and requires a client certificate: the CA, the b
 certificate and one identity per service (and the simulator's gateway) are made in the PKI
 directory where missing (docs/security.md). The API takes tokens with roles and protects reads,
 as deployed: an operator's token (printed, for the dashboard at /dashboard/) and the simulator's
-registrar token are made once in .run/api-tokens. Service logs go to .run/logs/<service>.log.
+registrar token are made once in .run/api-tokens; the OpenADR facade's key and clients (a BL
+`bl`, a VEN `ven-1`, their secrets printed) in .run/openadr/. Service logs go to .run/logs/<service>.log.
 After the demo the platform keeps running until Ctrl-C, which stops every process this
 started and removes their temp dirs.
 If any process exits by itself meanwhile (a broker, the database, a service: e.g. the
@@ -31,6 +32,7 @@ from dr_runtime.settings import KafkaSettings
 from . import demo
 from .errors import InfraError
 from .kafka_admin import ensure_topics
+from .local_openadr import local_openadr
 from .local_tokens import local_tokens
 from .mosquitto import BrokerTls
 from .platform import Platform
@@ -41,6 +43,8 @@ from .stack import LocalStack
 LOG_DIR = Path(".run/logs")
 #: The operator's and the simulator's API tokens, made once (dr_infra.local_tokens).
 TOKENS = Path(".run/api-tokens")
+#: The OpenADR facade's signing key and clients (dr_infra.local_openadr).
+OPENADR = Path(".run/openadr")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -82,7 +86,8 @@ def run(args: argparse.Namespace) -> None:
         wanted = KafkaSettings(kafka_bootstrap_servers=stack.kafka_bootstrap).topic_partitions
         asyncio.run(ensure_topics(stack.kafka_bootstrap, wanted))
         tokens = local_tokens(TOKENS)
-        env = stack.env() | tokens.env()
+        openadr = local_openadr(OPENADR)
+        env = stack.env() | tokens.env() | openadr.env()
         print(
             f"  Kafka {env['KAFKA_BOOTSTRAP_SERVERS']}  MQTT {env['MQTT_URL']} (TLS, certificates"
             f" in {args.pki}/)  Postgres {env['DATABASE_URL']}"
@@ -102,6 +107,10 @@ def run(args: argparse.Namespace) -> None:
             for name, service in platform.services.items():
                 print(f"  {name:<11} pid {service.pid}  log {service.log_path}")
             print(f"REST API on {platform.api_url} (OpenAPI at {platform.api_url}/docs)")
+            clients = ", ".join(f"{c} / {s}" for c, s in openadr.secrets.items())
+            print(
+                f"OpenADR 3.1 VTN on {platform.api_url}/openadr3/3.1.0: clients {clients} (docs/openadr.md)"
+            )
             print(
                 f"Dashboard on {platform.dashboard_url}: log in with the operator token "
                 f"{tokens.operator} (in {tokens.path})",

@@ -108,7 +108,9 @@ async def test_rebuild_matches_the_live_projection(
             OadrObjectWritten(objectType="PROGRAM", objectId="p1", clientId="bl", body={"programName": "a"}),
             OadrObjectWritten(objectType="PROGRAM", objectId="p2", clientId="bl", body={"programName": "b"}),
             OadrObjectWritten(objectType="PROGRAM", objectId="p1", clientId="bl", body={"programName": "c"}),
-            OadrObjectDeleted(objectType="PROGRAM", objectId="p2"),
+            OadrObjectDeleted(
+                objectType="PROGRAM", objectId="p2", clientId="bl", body={"programName": "b"}, createdAt=t0
+            ),
         ]
         await append(producer, settings, *facts)
         await mqtt.publish(t.ack("ven-1"), samples.dumps(samples.ack_b("c-1", event_id=eid)), qos=1)

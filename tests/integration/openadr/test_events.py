@@ -92,21 +92,27 @@ async def test_an_openadr_event_is_a_platform_event(
 
 
 async def test_a_rest_event_shows_under_the_default_program(
-    bl: Oadr, ven2: Oadr, http: httpx.AsyncClient, oadr_settings: Settings
+    bl: Oadr, ven2: Oadr, http: httpx.AsyncClient, oadr_settings: Settings, fleet: None
 ) -> None:
     now = datetime.now(UTC)
     start, end = now + timedelta(hours=1), now + timedelta(hours=3)
     body = {"startTime": start.isoformat(), "endTime": end.isoformat(), "requestedReductionKw": 25}
+    targeted = await http.post(
+        "/api/events", json=body | {"venIds": ["plat-1"]}, headers=_operator(oadr_settings)
+    )
     rest = await http.post("/api/events", json=body, headers=_operator(oadr_settings))
-    assert rest.status_code == 201, rest.text
+    assert rest.status_code == 201 and targeted.status_code == 201, rest.text
+    [by_target] = await bl.ok("GET", "/events?targets=plat-1")
+    assert by_target["id"] == targeted.json()["id"] and by_target["targets"] == ["plat-1"]
     shown = await bl.ok("GET", "/events?programID=platform")
-    assert [e["id"] for e in shown] == [rest.json()["id"]]
+    assert [e["id"] for e in shown] == [rest.json()["id"], targeted.json()["id"]]  # newest first
+    shown = [e for e in shown if e["id"] == rest.json()["id"]]
     assert shown[0]["intervalPeriod"]["duration"] == "PT2H"
     assert shown[0]["intervals"] == [
         {"id": 0, "payloads": [{"type": "DISPATCH_SETPOINT_RELATIVE", "values": [25.0]}]}
     ]
     assert "targets" not in shown[0]  # every online VEN
-    assert [e["id"] for e in await ven2.ok("GET", "/events")] == [rest.json()["id"]]
+    assert [e["id"] for e in await ven2.ok("GET", "/events")] == [rest.json()["id"]]  # not plat-1's
 
 
 @pytest.mark.parametrize(

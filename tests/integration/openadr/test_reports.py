@@ -70,7 +70,7 @@ async def test_a_report_is_the_ven_s_telemetry_and_counts_for_its_event(
 
     async def counted() -> bool:
         shown = (await http.get(f"/api/events/{event_id}")).json()
-        return shown["currentReductionKw"] == 10.0
+        return (shown["currentReductionKw"], shown["vensResponding"]) == (10.0, 1)
 
     await wait_for(counted, timeout=20, message="the event never counted the VEN's reported shed")
 

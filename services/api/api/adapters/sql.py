@@ -70,12 +70,15 @@ EVENT_COLUMNS = f"""
 
 
 #: The event's live numbers: reduction reported now by the online VENs taking part, and the
-#: ack aggregates the projector keeps (VENs that acked the event command, mean latency).
+#: ack aggregates the projector keeps (VENs that acked the event command, mean latency). An
+#: OpenADR VEN gets no command: it responds by reporting on the event (docs/openadr.md#reports).
 EVENT_METRICS = f"""
   (SELECT coalesce(sum(v.shed_power_kw), 0) FROM vens v
     WHERE v.active_event_id = e.event_id AND v.deleted_at IS NULL AND {ONLINE})
     AS "currentReductionKw",
-  e.acked_count AS "vensResponding", coalesce(e.avg_response_ms, 0) AS "avgResponseMs"
+  e.acked_count + (SELECT count(DISTINCT o.client_id) FROM oadr_objects o
+    WHERE o.object_type = 'REPORT' AND o.body->>'eventID' = e.event_id) AS "vensResponding",
+  coalesce(e.avg_response_ms, 0) AS "avgResponseMs"
 """
 
 EVENT_BY_ID = f"SELECT {EVENT_COLUMNS} FROM events e WHERE e.event_id = %(event)s"

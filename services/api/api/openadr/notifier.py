@@ -17,10 +17,9 @@ from typing import Any
 
 import structlog
 from aiokafka import ConsumerRebalanceListener, TopicPartition
-from faststream import AckPolicy
-from faststream.kafka import Topic
 from faststream.message import StreamMessage
 
+from api import channels
 from api.adapters.pg_pool import read_model_pool
 from api.openadr.callbacks import CallbackGuard
 from api.openadr.metrics import READY
@@ -37,7 +36,7 @@ from api.openadr.webhooks import WebhookSender
 from api.settings import Settings
 from dr_contracts.facts import EventAmended, EventCancelled, EventStopRequested, Fact, decode_fact
 from dr_contracts.rejection import Rejected
-from dr_runtime.brokers import kafka_broker, subscriber_options
+from dr_runtime.brokers import kafka_broker
 from dr_runtime.topics_admin import ensure_platform_topics
 
 log = structlog.get_logger(__name__)
@@ -114,20 +113,7 @@ async def running_notifier(settings: Settings) -> AsyncIterator[None]:
     notifier = Notifier(OadrStore(pool), sender)
     broker = kafka_broker(settings, client_id="oadr-notifier")
     assigned = _Assigned()
-    topics = settings.topics
-    subscriber = broker.subscriber(
-        Topic(topics.oadr_objects, declare=False),
-        Topic(topics.dr_events, declare=False),
-        listener=assigned,
-        title="notifier <- oadr.objects, dr.events",
-        description="Object changes, sent as webhooks to the subscriptions that match them.",
-        **subscriber_options(
-            settings,
-            group_id=settings.oadr_notifier_group_id,
-            auto_offset_reset="latest",
-            ack_policy=AckPolicy.ACK,
-        ),
-    )
+    subscriber = channels.notifier_subscriber(broker, settings, assigned)
 
     @subscriber(decoder=_raw)
     async def notify(body: bytes) -> None:

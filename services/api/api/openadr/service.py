@@ -98,7 +98,10 @@ class Facade:
     async def events(self, caller: Caller, f: Filter) -> list[Json]:
         require(caller, ("read_all", "read_targets"))
         visible = None if caller.is_bl else await self.store.ven_targets(caller.client_id)
-        rows = await self.store.events(replace(f, visible=visible))
+        # A VEN's list holds what it may act on: events that have not ended (its polls stay
+        # small as history grows); a BL's holds history too.
+        current = visible is not None and f.id is None
+        rows = await self.store.events(replace(f, visible=visible, current=current))
         shown = None if visible is None else set(visible)
         return [event_map.render(row, shown) for row in rows]
 

@@ -72,14 +72,18 @@ WHERE (%(id)s::text IS NULL OR object_id = %(id)s)
 ORDER BY created_at, object_id LIMIT %(limit)s OFFSET %(skip)s
 """
 
+_OADR_TARGETS = _targets("e.openadr->'targets'")
+#: An event's targets: as sent over OpenADR, else the REST event's venIds (NULL: none);
+#: event_map.targets_of says the same in Python.
+_EVENT_TARGETS = f"(CASE WHEN e.openadr IS NULL THEN coalesce(e.ven_ids, '{{}}') ELSE {_OADR_TARGETS} END)"
 #: What the OpenADR view of an event needs; events stopped or cancelled (on either side)
 #: are gone from it: a VEN must not act on them.
-_EVENT_TARGETS = "coalesce(" + _targets("e.openadr->'targets'") + " , e.ven_ids, '{}')"
 _EVENTS = f"""
 SELECT e.event_id, e.program_id, e.openadr, e.start_time, e.end_time, e.requested_reduction_kw,
   e.ven_ids, e.created_at, e.updated_at, {sql.EVENT_STATUS} AS status
 FROM events e
 WHERE {sql.EVENT_STATUS} NOT IN ('stopped', 'cancelled')
+  AND (NOT %(current)s OR e.status IN ('scheduled', 'active'))
   AND (%(id)s::text IS NULL OR e.event_id = %(id)s)
   AND (%(program)s::text IS NULL OR coalesce(e.program_id, %(default_id)s) = %(program)s)
   AND {_target_filters(_EVENT_TARGETS)}
@@ -111,6 +115,8 @@ class Filter:
     skip: int = 0
     limit: int = 50
     targets: list[str] | None = None
+    #: Events that have not ended only (a VEN's polls: the `events_status` index serves them).
+    current: bool = False
     #: A VEN's targets (None: a BL, who sees everything).
     visible: list[str] | None = None
     #: Only this client's objects (a VEN reading its own; None: anyone's).
@@ -194,4 +200,5 @@ def _params(f: Filter) -> dict[str, Any]:
         "ven": f.ven,
         "objects": f.objects,
         "id": f.id,
+        "current": f.current,
     }

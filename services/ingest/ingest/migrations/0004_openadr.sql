@@ -19,6 +19,8 @@ CREATE TABLE oadr_objects (
 );
 -- A VEN's own objects (read_ven_objects), and a BL's lists by clientID.
 CREATE INDEX oadr_objects_client ON oadr_objects (object_type, client_id);
+-- The reports on an event: GET /reports?eventID=, and the VENs responding to it (vensResponding).
+CREATE INDEX oadr_objects_report_event ON oadr_objects ((body->>'eventID')) WHERE object_type = 'REPORT';
 -- Names that must be unique (programName, venName) and the name filters (venName, resourceName).
 CREATE INDEX oadr_objects_name ON oadr_objects
     (object_type, (coalesce(body->>'programName', body->>'venName', body->>'resourceName')));
