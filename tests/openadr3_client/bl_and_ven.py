@@ -38,9 +38,9 @@ from requests import HTTPError
 PAGE = PaginationFilter(skip=0, limit=50)
 
 
-def _bl(base: str, client_id: str, secret: str) -> Any:
+def _client(create: Any, base: str, client_id: str, secret: str) -> Any:
     # token_url None: the client asks GET /auth/server where tokens come from.
-    return BusinessLogicHttpClientFactory.create_http_bl_client(
+    return create(
         vtn_base_url=base,
         client_id=client_id,
         client_secret=secret,
@@ -48,17 +48,14 @@ def _bl(base: str, client_id: str, secret: str) -> Any:
         allow_insecure_http=True,
         version=OADRVersion.OADR_310,
     )
+
+
+def _bl(base: str, client_id: str, secret: str) -> Any:
+    return _client(BusinessLogicHttpClientFactory.create_http_bl_client, base, client_id, secret)
 
 
 def _ven(base: str, client_id: str, secret: str) -> Any:
-    return VirtualEndNodeHttpClientFactory.create_http_ven_client(
-        vtn_base_url=base,
-        client_id=client_id,
-        client_secret=secret,
-        token_url=None,
-        allow_insecure_http=True,
-        version=OADRVersion.OADR_310,
-    )
+    return _client(VirtualEndNodeHttpClientFactory.create_http_ven_client, base, client_id, secret)
 
 
 def _event(program_id: str, targets: tuple[str, ...], kw: float) -> NewEvent:
