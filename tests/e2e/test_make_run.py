@@ -108,6 +108,14 @@ async def test_demo_event_completes_and_ctrl_c_stops_everything(tmp_path: Path) 
             assert me.json()["role"] == "operator" and me.json()["authenticated"]
             assert (await http.get(urljoin(dashboard, "/api/events"))).status_code == 401  # reads protected
         assert f"{dashboard}#/events/evt-" in text  # the demo event's page
+        # The OpenADR facade's BL client it prints gets a token.
+        oadr = re.search(r"OpenADR 3.1 VTN on (\S+): clients bl / (\S+),", text)
+        assert oadr is not None, text[-3000:]
+        vtn, secret = oadr.groups()
+        async with httpx.AsyncClient(timeout=10) as http:
+            form = {"grant_type": "client_credentials"}
+            token = await http.post(f"{vtn}/auth/token", data=form, auth=("bl", secret))
+            assert token.status_code == 200 and token.json()["token_type"] == "Bearer", token.text
         children = descendants(run.process.pid)
         assert len(children) >= 8  # three brokers and five services
         run.process.send_signal(signal.SIGINT)

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
 from api.openadr.app import MOUNT
 from api.openadr.clients import add_client
 from tests.fixtures.openadr_client import run_client_async
+from tests.fixtures.openadr_spec import validate_answer
 from tests.fixtures.waiting import wait_for
 from tests.fixtures.webhook_receiver import Receiver, receiver
 
@@ -24,6 +27,15 @@ from .helpers import event_reaches, get_json, online_vens, sim_ven_ids
 __all__ = ["receiver"]
 pytestmark = pytest.mark.e2e
 JWT_SECRET = "e2e-openadr-secret-of-at-least-32-bytes"
+
+
+def checked(findings: dict[str, Any]) -> None:
+    """Every answer the third-party client got is one the OpenADR 3.1.0 document allows."""
+    answers = findings.pop("answers")
+    assert answers, "the client recorded no answer"
+    for a in answers:
+        path = urlsplit(a["url"]).path.removeprefix(MOUNT)
+        validate_answer(a["method"], path, a["status"], a["body"])
 
 
 async def test_bl_and_ven_over_openadr(
@@ -59,6 +71,7 @@ async def test_bl_and_ven_over_openadr(
         return run_client_async("bl_and_ven.py", phase, base, settings, env={"PATH": "/usr/bin:/bin"})
 
     seen = await run("create")
+    checked(seen)
     event_id = seen["event_id"]
     assert seen["event_targets"] == [mqtt_ven, "site-a"]
     assert seen["ven_sees"] == [event_id] and seen["ven_sees_targets"] == [["site-a"]]
@@ -85,5 +98,6 @@ async def test_bl_and_ven_over_openadr(
     assert (reading["usedPowerKw"], reading["shedPowerKw"], reading["eventId"]) == (7.0, 2.5, event_id)
 
     gone = await run("delete", event_id=event_id)
+    checked(gone)
     assert gone == {"deleted": event_id, "ven_sees": []}
     assert (await get_json(api, f"/api/events/{event_id}"))["status"] in ("stopped", "completed")

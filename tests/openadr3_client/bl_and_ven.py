@@ -8,7 +8,8 @@ Run by tests/e2e/test_openadr_client.py with .venv-openadr3's Python:
   the program; the VEN reports its demand and baseline, which the BL reads; a VEN creating
   an event gets 403, a wrong secret gets no token.
 - phase `delete`: the BL deletes the event (a stop, as it is active); the VEN no longer sees it.
-Assertions here are about what the client saw; the caller checks the platform's side.
+Assertions here are about what the client saw; the caller checks the platform's side, and every
+answer the clients got (`answers`) against the OpenADR 3.1.0 document.
 """
 
 import json
@@ -16,6 +17,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import requests
 from openadr3_client._models.common.interval import Interval
 from openadr3_client._models.common.interval_period import IntervalPeriod
 from openadr3_client.bl.http_factory import BusinessLogicHttpClientFactory
@@ -36,11 +38,27 @@ from openadr3_client.version import OADRVersion
 from requests import HTTPError
 
 PAGE = PaginationFilter(skip=0, limit=50)
+INTERFACES = ("auth", "events", "programs", "reports", "vens", "subscriptions", "notifiers", "resources")
+#: Every answer the clients got, for the suite to check against the OpenADR 3.1.0 document.
+ANSWERS: list[dict[str, Any]] = []
+
+
+def _record(response: requests.Response, *args: Any, **kwargs: Any) -> None:
+    body = response.json() if response.content else None
+    ANSWERS.append(
+        {
+            "method": response.request.method,
+            "url": response.request.url,
+            "status": response.status_code,
+            "body": body,
+        }
+    )
 
 
 def _client(create: Any, base: str, client_id: str, secret: str) -> Any:
+    """A client whose every interface records its answers (one requests.Session each)."""
     # token_url None: the client asks GET /auth/server where tokens come from.
-    return create(
+    client = create(
         vtn_base_url=base,
         client_id=client_id,
         client_secret=secret,
@@ -48,6 +66,11 @@ def _client(create: Any, base: str, client_id: str, secret: str) -> Any:
         allow_insecure_http=True,
         version=OADRVersion.OADR_310,
     )
+    for name in INTERFACES:
+        session = getattr(getattr(client, name), "session", None)
+        if isinstance(session, requests.Session):
+            session.hooks["response"].append(_record)
+    return client
 
 
 def _bl(base: str, client_id: str, secret: str) -> Any:
@@ -158,4 +181,5 @@ def delete(base: str, s: dict[str, Any]) -> dict[str, Any]:
 
 if __name__ == "__main__":
     phase, base_url, settings = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
-    print(json.dumps({"create": create, "delete": delete}[phase](base_url, settings)))
+    findings = {"create": create, "delete": delete}[phase](base_url, settings)
+    print(json.dumps(findings | {"answers": ANSWERS}))

@@ -12,15 +12,18 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import AwareDatetime, TypeAdapter, ValidationError
 
+from dr_contracts.base import MAX_TS, MIN_TS
 from dr_contracts.rejection import Rejected
 
 DEMAND, BASELINE = "DEMAND", "BASELINE"
 UNITS = "KW"
+#: The most UTC days one report's readings may fall on: each day is a partition to create.
+MAX_DAYS = 31
 _TIME = TypeAdapter(AwareDatetime)
 _DURATION = TypeAdapter(timedelta)
 
@@ -59,11 +62,16 @@ def report_readings(report: dict[str, Any]) -> list[ReportReading]:
             for kind, kw in values.items():
                 slot[kind] = slot.get(kind, 0.0) + kw
             spans[start] = spans.get(start) or span
-    return [
+    readings = [
         ReportReading(ts, slot[DEMAND], slot.get(BASELINE), spans[ts])
         for ts, slot in sorted(sums.items())
         if DEMAND in slot
     ]
+    if len({r.ts.date() for r in readings}) > MAX_DAYS:
+        raise Rejected(
+            "too_long", f"its readings span more than {MAX_DAYS} days: send several reports", "resources"
+        )
+    return readings
 
 
 def _check_units(descriptors: Any) -> None:
@@ -107,8 +115,12 @@ def _period(period: Any, at: str) -> tuple[datetime, float | None]:
             "missing_field", "a DEMAND or BASELINE value needs its interval's start", f"{at}.intervalPeriod"
         )
     try:
-        start = _TIME.validate_python(period["start"])
+        start = _TIME.validate_python(period["start"]).astimezone(UTC)
         span = _DURATION.validate_python(period["duration"]).total_seconds() if "duration" in period else None
     except ValidationError as err:
         raise Rejected("invalid_value", err.errors()[0]["msg"], f"{at}.intervalPeriod") from None
+    if not MIN_TS <= start.timestamp() <= MAX_TS:  # the bounds of every reading (dr_contracts.base)
+        raise Rejected(
+            "out_of_range", "an interval must start between 2000 and 2100", f"{at}.intervalPeriod.start"
+        )
     return start, span if span and span > 0 else None

@@ -25,9 +25,11 @@ class LocalOpenAdr:
     secrets: dict[str, str]
 
     def env(self) -> dict[str, str]:
+        """Absolute paths: the services do not run where `make run` was started."""
+        directory = self.directory.resolve()
         return {
-            "API_JWT_SECRET_FILE": str(self.directory / "jwt-secret"),
-            "OADR_CLIENTS_FILE": str(self.directory / "clients"),
+            "API_JWT_SECRET_FILE": str(directory / "jwt-secret"),
+            "OADR_CLIENTS_FILE": str(directory / "clients"),
             "OADR_WEBHOOK_HOSTS": "127.0.0.1,localhost",
             "OADR_WEBHOOK_ALLOW_HTTP": "true",
         }

@@ -45,7 +45,7 @@ def notifier_subscriber(
 ) -> LogicSubscriber[Any]:
     """The OpenADR notifier's subscriber (api.openadr.notifier): a group from the end of the log
     (a new group does not replay history to subscribers), each offset committed once its
-    webhooks are done (at least once)."""
+    webhooks are done; a handler that failed (the read model down) sees the fact again."""
     topics = settings.topics
     return kafka.subscriber(
         Topic(topics.oadr_objects, declare=False),
@@ -57,6 +57,6 @@ def notifier_subscriber(
             settings,
             group_id=settings.oadr_notifier_group_id,
             auto_offset_reset="latest",
-            ack_policy=AckPolicy.ACK,
+            ack_policy=AckPolicy.NACK_ON_ERROR,
         ),
     )

@@ -88,6 +88,7 @@ async def test_an_openadr_event_is_a_platform_event(
     seen = await ven1.ok("GET", f"/events?programID={program}")
     assert [e["id"] for e in seen] == [created["id"]] and seen[0]["targets"] == ["site-a"]  # others hidden
     assert await ven2.ok("GET", "/events") == []  # no VEN object: untargeted events only
+    assert await ven1.ok("GET", "/events?targets=plat-1") == []  # another's target: not probed
     assert (await ven2.call("GET", f"/events/{created['id']}")).status_code == 404
 
 

@@ -159,3 +159,36 @@ async def test_resources_belong_to_a_ven_object_and_widen_its_targets(
 async def test_notifiers_name_webhooks_only(bl: Oadr, ven1: Oadr) -> None:
     assert await bl.ok("GET", "/notifiers") == {"WEBHOOK": True}
     assert await ven1.ok("GET", "/notifiers") == {"WEBHOOK": True}
+
+
+async def test_grants_follow_the_ven_object_and_names_cannot_be_dodged(bl: Oadr, ven1: Oadr) -> None:
+    ven = await bl.ok(
+        "POST",
+        "/vens",
+        201,
+        json={"venName": "v1", "clientID": "ven-1", "objectType": "BL_VEN_REQUEST", "programName": "decoy"},
+    )
+    # An extra field does not hide the name: venName stays taken.
+    twin = {"venName": "v1", "clientID": "ven-2", "objectType": "BL_VEN_REQUEST"}
+    assert (await bl.call("POST", "/vens", json=twin)).status_code == 400
+    # A resource names the client that owns its VEN object, else 400.
+    stolen = {
+        "resourceName": "r",
+        "venID": ven["id"],
+        "clientID": "ven-2",
+        "targets": ["g"],
+        "objectType": "BL_RESOURCE_REQUEST",
+    }
+    assert (await bl.call("POST", "/resources", json=stolen)).status_code == 400
+    resource = await bl.ok("POST", "/resources", 201, json=stolen | {"clientID": "ven-1"})
+    program = await bl.ok(
+        "POST", "/programs", 201, json={"programName": "g-only", "targets": ["g", "other-site"]}
+    )
+    [seen] = [p for p in await ven1.ok("GET", "/programs") if p["id"] == program["id"]]
+    assert seen["targets"] == ["g"]  # the other VENs' targets are hidden
+    assert await ven1.ok("GET", "/programs?targets=other-site") == []  # and cannot be probed
+    # A VEN object with resources is not deleted under them; once they are gone, the grant is.
+    assert (await bl.call("DELETE", f"/vens/{ven['id']}")).status_code == 400
+    await bl.ok("DELETE", f"/resources/{resource['id']}")
+    await bl.ok("DELETE", f"/vens/{ven['id']}")
+    assert program["id"] not in [p["id"] for p in await ven1.ok("GET", "/programs")]

@@ -121,6 +121,8 @@ def test_secrets_are_stored_hashed_and_checked(tmp_path: Path) -> None:
     assert registry.authenticate("nobody", secret) is None
     with pytest.raises(ValueError, match="exists already"):
         add_client(path, "ven-7", "ven")
+    with pytest.raises(ValueError, match="not be"):
+        add_client(path, "static-token", "ven")  # the subject of static tokens
     second = add_client(path, "ven-8", "operator")  # the registry sees the file change
     assert registry.authenticate("ven-8", second) is not None
 

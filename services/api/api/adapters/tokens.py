@@ -89,7 +89,8 @@ class TokenVerifier:
         return Principal(str(claims["sub"]), claims["role"])
 
     def issue(self, subject: str, role: Role, ttl_s: int) -> str:
-        """A signed token for `subject` (the CLI's `python -m api token`; later, OAuth2)."""
+        """A signed token for `subject` (the CLI's `python -m api token`, the OpenADR facade's
+        `/auth/token`)."""
         if self._secret is None:
             raise ValueError("API_JWT_SECRET (or API_JWT_SECRET_FILE) is not set")
         now = int(time.time())

@@ -24,6 +24,9 @@ from api.domain.access import ROLES, Role
 _N, _R, _P = 2**14, 8, 1
 #: A clientID is also an OpenADR objectID-like name (it travels as the token's subject).
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+#: Subjects the platform gives callers that are no file client (static tokens, an open demo,
+#: the default program's owner): a client of that name would own their objects.
+RESERVED = frozenset({"static-token", "anonymous", "platform"})
 
 
 def hash_secret(secret: str, salt: bytes | None = None) -> str:
@@ -47,6 +50,10 @@ def _matches(secret: str, stored: str) -> bool:
 _DECOY = hash_secret(secrets.token_urlsafe(16))
 
 
+def _valid_id(client_id: str) -> bool:
+    return bool(CLIENT_ID.match(client_id)) and client_id not in RESERVED
+
+
 @dataclass(frozen=True)
 class Client:
     client_id: str
@@ -62,7 +69,7 @@ def parse(text: str) -> dict[str, Client]:
         if not line or line.startswith("#"):
             continue
         parts = line.split()
-        if len(parts) != 3 or not CLIENT_ID.match(parts[0]) or parts[1] not in ROLES:
+        if len(parts) != 3 or not _valid_id(parts[0]) or parts[1] not in ROLES:
             raise ValueError(f"OADR_CLIENTS_FILE line {number}: expected `client_id role secret-hash`")
         if parts[0] in clients:
             raise ValueError(f"OADR_CLIENTS_FILE line {number}: client {parts[0]!r} appears twice")
@@ -100,8 +107,11 @@ class ClientRegistry:
 
 def add_client(path: Path, client_id: str, role: Role) -> str:
     """Append a new client to the file (created if missing, mode 0600); return its secret."""
-    if not CLIENT_ID.match(client_id):
-        raise ValueError("the client id may hold only letters, digits, `_` and `-` (1-128)")
+    if not _valid_id(client_id):
+        raise ValueError(
+            "the client id may hold only letters, digits, `_` and `-` (1-128), "
+            f"and not be {', '.join(sorted(RESERVED))}"
+        )
     existing = parse(path.read_text()) if path.exists() else {}
     if client_id in existing:
         raise ValueError(f"client {client_id!r} exists already in {path}")

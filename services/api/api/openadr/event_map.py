@@ -20,6 +20,7 @@ from api.domain import events
 from api.domain.errors import Collector, Invalid, Problem
 from api.domain.limits import Limits
 from api.openadr.bodies import EventBody, IntervalPeriod
+from api.openadr.kinds import hide_targets
 from dr_contracts.facts import EventCreated
 
 PAYLOAD_TYPE = "DISPATCH_SETPOINT_RELATIVE"
@@ -147,9 +148,7 @@ def targets_of(row: dict[str, Any]) -> list[str]:
 
 def render(row: dict[str, Any], shown_targets: set[str] | None = None) -> dict[str, Any]:
     """An `events` row as an OpenADR event object; `shown_targets` hides the others' targets."""
-    body = row["openadr"] if row["openadr"] is not None else _synthesized(row)
-    if shown_targets is not None and "targets" in body:
-        body = {**body, "targets": [t for t in body["targets"] if t in shown_targets]}
+    body = hide_targets(row["openadr"] if row["openadr"] is not None else _synthesized(row), shown_targets)
     return {
         "id": row["event_id"],
         "createdDateTime": row["created_at"].isoformat(),

@@ -5,6 +5,7 @@ Events are not here: they are the platform's events (event_map.py).
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +29,10 @@ class Kind:
 
 PROGRAM = Kind("PROGRAM", "program", ("read_all", "read_targets"), ("write_programs",), False, "programName")
 VEN = Kind("VEN", "ven", ("read_all", "read_ven_objects"), ("write_vens",), True, "venName")
-RESOURCE = Kind("RESOURCE", "resource", ("read_all", "read_ven_objects"), ("write_vens",), True)
+#: resourceName is unique per VEN object (venID).
+RESOURCE = Kind(
+    "RESOURCE", "resource", ("read_all", "read_ven_objects"), ("write_vens",), True, "resourceName"
+)
 REPORT = Kind("REPORT", "report", ("read_all", "read_ven_objects"), ("write_reports",), True)
 SUBSCRIPTION = Kind(
     "SUBSCRIPTION", "subscription", ("read_all", "read_ven_objects"), ("write_subscriptions",), True
@@ -44,3 +48,10 @@ def answer(object_type: str, row: dict[str, Any]) -> dict[str, Any]:
         "objectType": object_type,
         **row["body"],
     }
+
+
+def hide_targets(obj: dict[str, Any], shown: Collection[str] | None) -> dict[str, Any]:
+    """`obj` with only the targets in `shown` (None: all): a VEN sees only those granted to it."""
+    if shown is None or "targets" not in obj:
+        return obj
+    return {**obj, "targets": [t for t in obj["targets"] if t in shown]}

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from api.openadr import event_map
-from api.openadr.kinds import answer
+from api.openadr.kinds import answer, hide_targets
 from dr_contracts.facts import EventCreated, Fact, OadrObjectDeleted, OadrObjectWritten
 
 Json = dict[str, Any]
@@ -106,10 +106,7 @@ def _as_seen_by(change: Change, client: str, targets: Collection[str]) -> Change
         return change
     if not set(change.targets) & set(targets):
         return None
-    if "targets" not in change.object:
-        return change
-    hidden = {**change.object, "targets": [t for t in change.object["targets"] if t in targets]}
-    return replace(change, object=hidden)
+    return replace(change, object=hide_targets(change.object, targets))
 
 
 def _texts(value: Any) -> list[str]:

@@ -33,7 +33,6 @@ Skip = Annotated[int, Query(ge=0, le=2**31 - 1, description="objects to skip")]
 Limit = Annotated[int, Query(ge=0, le=50, description="most objects to return (at most 50)")]
 Targets = Annotated[list[str] | None, Query(description="only objects targeted at any of these")]
 Json = dict[str, Any]
-# The spec's query names are camelCase.
 
 
 async def _facade(request: Request) -> Facade:
@@ -116,6 +115,7 @@ def _crud(kind: Kind, path: str, id_name: str, body: type[OadrBody], query: Call
         return await facade.objects(kind, who, f)
 
     async def create(request: Request, facade: FacadeDep, who: CallerDep) -> Json:
+        require(who, kind.write)  # 403 before a body is even read
         checked, raw = await read_body(request, body)
         return await facade.create(kind, who, checked, raw)
 
@@ -123,6 +123,7 @@ def _crud(kind: Kind, path: str, id_name: str, body: type[OadrBody], query: Call
         return await facade.object(kind, who, object_id)
 
     async def update(object_id: str, request: Request, facade: FacadeDep, who: CallerDep) -> Json:
+        require(who, kind.write)
         checked, raw = await read_body(request, body)
         return await facade.update(kind, who, object_id, checked, raw)
 
@@ -158,6 +159,7 @@ async def search_events(
 
 @router.post("/events", status_code=201)
 async def create_event(request: Request, facade: FacadeDep, who: CallerDep) -> Json:
+    require(who, ("write_events",))
     body, raw = await read_body(request, EventBody)
     return await facade.create_event(who, body, raw)
 
@@ -169,6 +171,7 @@ async def event(eventID: str, facade: FacadeDep, who: CallerDep) -> Json:
 
 @router.put("/events/{eventID}")
 async def update_event(eventID: str, request: Request, facade: FacadeDep, who: CallerDep) -> Json:
+    require(who, ("write_events",))
     body, raw = await read_body(request, EventBody)
     return await facade.update_event(who, eventID, body, raw)
 

@@ -9,8 +9,10 @@ object it is and what else must hold before it is written.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -29,7 +31,7 @@ from api.openadr.bodies import (
     VenBody,
 )
 from api.openadr.callbacks import CallbackGuard
-from api.openadr.kinds import PROGRAM, REPORT, RESOURCE, VEN, Kind, answer
+from api.openadr.kinds import PROGRAM, REPORT, RESOURCE, VEN, Kind, answer, hide_targets
 from api.openadr.problems import OadrError
 from api.openadr.scopes import Caller
 from api.openadr.store import Filter, OadrStore
@@ -71,38 +73,57 @@ class Facade:
 
     # ---- reads -------------------------------------------------------------------------
 
-    async def _scoped(self, kind: Kind, caller: Caller, f: Filter) -> Filter:
-        """`f` narrowed to what the caller may see of `kind`."""
+    async def _by_target(self, caller: Caller, f: Filter) -> Filter | None:
+        """A VEN's view by target: what was granted to it. A `targets` filter counts only among
+        those (asking for another VEN's target must not tell whether anything has it); None:
+        nothing can match."""
+        visible = await self.store.ven_targets(caller.client_id)
+        if f.targets is not None:
+            asked = [t for t in f.targets if t in visible]
+            if not asked:
+                return None
+            f = replace(f, targets=asked)
+        return replace(f, visible=visible)
+
+    async def _rows(self, kind: Kind, caller: Caller, f: Filter) -> tuple[list[Json], set[str] | None]:
+        """The rows of `kind` the caller may see, and the targets it may see of them (None: all)."""
         require(caller, kind.read)
         if caller.is_bl:
-            return f
+            return await self.store.objects(kind.type, f), None
         if kind.own_only:
-            return replace(f, owner=caller.client_id)
-        return replace(f, visible=await self.store.ven_targets(caller.client_id))
-
-    async def _rows(self, kind: Kind, caller: Caller, f: Filter) -> list[Json]:
-        return await self.store.objects(kind.type, await self._scoped(kind, caller, f))
+            return await self.store.objects(kind.type, replace(f, owner=caller.client_id)), None
+        scoped = await self._by_target(caller, f)
+        if scoped is None:
+            return [], None
+        return await self.store.objects(kind.type, scoped), set(scoped.visible or ())
 
     async def _row(self, kind: Kind, caller: Caller, object_id: str) -> Json:
-        found = await self._rows(kind, caller, Filter(id=object_id, limit=1))
+        found, _ = await self._rows(kind, caller, Filter(id=object_id, limit=1))
         if not found:
             raise NotFound(kind.noun, object_id)
         return found[0]
 
     async def objects(self, kind: Kind, caller: Caller, f: Filter) -> list[Json]:
-        return [answer(kind.type, row) for row in await self._rows(kind, caller, f)]
+        rows, shown = await self._rows(kind, caller, f)
+        return [hide_targets(answer(kind.type, row), shown) for row in rows]
 
     async def object(self, kind: Kind, caller: Caller, object_id: str) -> Json:
-        return answer(kind.type, await self._row(kind, caller, object_id))
+        found = await self.objects(kind, caller, Filter(id=object_id, limit=1))
+        if not found:
+            raise NotFound(kind.noun, object_id)
+        return found[0]
 
     async def events(self, caller: Caller, f: Filter) -> list[Json]:
         require(caller, ("read_all", "read_targets"))
-        visible = None if caller.is_bl else await self.store.ven_targets(caller.client_id)
-        # A VEN's list holds what it may act on: events that have not ended (its polls stay
-        # small as history grows); a BL's holds history too.
-        current = visible is not None and f.id is None
-        rows = await self.store.events(replace(f, visible=visible, current=current))
-        shown = None if visible is None else set(visible)
+        scoped: Filter | None = f
+        if not caller.is_bl:
+            # A VEN's list holds what it may act on: events that have not ended (its polls
+            # stay small as history grows); a BL's holds history too.
+            scoped = await self._by_target(caller, replace(f, current=f.id is None))
+        if scoped is None:
+            return []
+        rows = await self.store.events(scoped)
+        shown = None if scoped.visible is None else set(scoped.visible)
         return [event_map.render(row, shown) for row in rows]
 
     async def event(self, caller: Caller, event_id: str) -> Json:
@@ -116,23 +137,26 @@ class Facade:
     async def create(self, kind: Kind, caller: Caller, body: OadrBody, raw: Json) -> Json:
         require(caller, kind.write)
         prepared = await self._prepare(kind, caller, body, raw, None)
-        await self._unique(kind, prepared.body)
-        return await self._write(kind, uuid.uuid4().hex, prepared, None)
+        async with self._claimed(kind, prepared.body, None):
+            return await self._write(kind, uuid.uuid4().hex, prepared, None)
 
     async def update(self, kind: Kind, caller: Caller, object_id: str, body: OadrBody, raw: Json) -> Json:
         require(caller, kind.write)
         old = await self._row(kind, caller, object_id)
         prepared = await self._prepare(kind, caller, body, raw, old)
-        await self._unique(kind, prepared.body, but=object_id)
-        return await self._write(kind, object_id, prepared, old["created_at"])
+        async with self._claimed(kind, prepared.body, object_id):
+            return await self._write(kind, object_id, prepared, old["created_at"])
 
     async def delete(self, kind: Kind, caller: Caller, object_id: str) -> Json:
         require(caller, kind.write)
         old = await self._row(kind, caller, object_id)
+        # 400: the spec has no 409 for DELETE
         if kind is PROGRAM:
             self._not_default(object_id)
-            if await self.store.program_has_events(object_id):  # 400: the spec has no 409 for DELETE
+            if await self.store.program_has_events(object_id):
                 raise OadrError(400, f"program {object_id} has events: it cannot be deleted")
+        if kind is VEN and await self.store.objects("RESOURCE", Filter(ven=object_id, limit=1)):
+            raise OadrError(400, f"VEN {object_id} has resources: delete them first")
         fact = OadrObjectDeleted(
             objectType=kind.type,
             objectId=object_id,
@@ -164,19 +188,23 @@ class Facade:
         }
         return answer(kind.type, row)
 
-    async def _unique(self, kind: Kind, body: Json, but: str | None = None) -> None:
-        """A taken name is 409, or 400 where the spec documents no 409 (POST /vens)."""
+    @contextlib.asynccontextmanager
+    async def _claimed(self, kind: Kind, body: Json, but: str | None) -> AsyncIterator[None]:
+        """The object's name checked free and held (store.name_lock) until its write is
+        projected: two api replicas cannot both take one. A taken name is 409, or 400 where
+        the spec documents no 409 (POST /vens)."""
         if kind.unique is None:
+            yield
             return
         name = body[kind.unique]
-        clash = [
-            r
-            for r in await self.store.objects(kind.type, Filter(name=name, limit=2))
-            if r["object_id"] != but
-        ]
-        if clash:
-            status = 400 if kind is VEN and but is None else 409
-            raise OadrError(status, f"{kind.unique} {name!r} is taken (by {clash[0]['object_id']})")
+        ven = body.get("venID") if kind is RESOURCE else None  # a resource's name is its VEN's
+        async with self.store.name_lock(kind.type, f"{ven or ''}/{name}"):
+            found = await self.store.objects(kind.type, Filter(name=name, ven=ven, limit=2))
+            clash = [r for r in found if r["object_id"] != but]
+            if clash:
+                status = 400 if kind is VEN and but is None else 409
+                raise OadrError(status, f"{kind.unique} {name!r} is taken (by {clash[0]['object_id']})")
+            yield
 
     def _not_default(self, program_id: str) -> None:
         if program_id == event_map.DEFAULT_PROGRAM_ID:
@@ -208,7 +236,10 @@ class Facade:
             "PROGRAM", Filter(id=body.programID, limit=1)
         ):
             raise _invalid("programID", f"names no program ({body.programID!r})", "unknown_program")
-        return Prepared(caller.client_id, {**raw, "clientID": caller.client_id}, reads_all=caller.is_bl)
+        # A PUT keeps whose it is: a BL replacing a VEN's subscription does not widen what it hears.
+        owner = old["client_id"] if old else caller.client_id
+        reads_all = old["reads_all"] if old else caller.is_bl
+        return Prepared(owner, {**raw, "clientID": owner}, reads_all=reads_all)
 
     def _ven(self, caller: Caller, body: VenBody, raw: Json, old: Json | None) -> Prepared:
         """A BL names the VEN's client and grants its targets; a VEN writes its own, keeping
@@ -242,18 +273,10 @@ class Facade:
         else:
             self._as_ven(caller, body.objectType, raw, "VEN_RESOURCE_REQUEST")
             owner = caller.client_id
-        vens = await self.store.objects(
-            "VEN", Filter(id=body.venID, owner=None if caller.is_bl else owner, limit=1)
-        )
-        if not vens:
-            raise _invalid("venID", f"names no VEN object of this client ({body.venID!r})", "unknown_ven")
-        siblings = await self.store.objects("RESOURCE", Filter(owner=None, ven=body.venID, limit=1000))
-        if any(
-            r["body"].get("resourceName") == body.resourceName
-            for r in siblings
-            if not old or r["object_id"] != old["object_id"]
-        ):
-            raise OadrError(409, f"resourceName {body.resourceName!r} is taken on VEN {body.venID}")
+        if not await self.store.objects("VEN", Filter(id=body.venID, owner=owner, limit=1)):
+            raise _invalid(
+                "venID", f"names no VEN object of client {owner!r} ({body.venID!r})", "unknown_ven"
+            )
         granted = (
             {"targets": old["body"]["targets"]}
             if not caller.is_bl and old and "targets" in old["body"]

@@ -8,6 +8,8 @@ granted to its VEN and resources).
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -25,12 +27,20 @@ DEFAULT_PROGRAM_BODY = {
 }
 _DEFAULT_PROGRAM_AT = datetime(2026, 1, 1, tzinfo=UTC)
 
-#: Where a VEN is reachable by target: what the BL granted its VEN and resource objects.
+#: Where a VEN is reachable by target: what the BL granted its VEN objects and the resources
+#: of those (a resource whose VEN object is gone grants nothing).
 _VEN_TARGETS = """
 SELECT coalesce(array_agg(DISTINCT t), '{}') FROM oadr_objects o,
   jsonb_array_elements_text(coalesce(o.body->'targets', '[]')) t
-WHERE o.object_type IN ('VEN', 'RESOURCE') AND o.client_id = %(client)s
+WHERE o.client_id = %(client)s AND (o.object_type = 'VEN' OR o.object_type = 'RESOURCE' AND EXISTS (
+  SELECT 1 FROM oadr_objects v
+  WHERE v.object_type = 'VEN' AND v.object_id = o.body->>'venID' AND v.client_id = o.client_id))
 """
+#: The name no two objects of a kind share (kinds.Kind.unique; resources: per VEN object).
+NAME = (
+    "CASE object_type WHEN 'PROGRAM' THEN body->>'programName' WHEN 'VEN' THEN body->>'venName' "
+    "WHEN 'RESOURCE' THEN body->>'resourceName' END"
+)
 
 
 def _targets(column: str) -> str:
@@ -57,15 +67,14 @@ WITH o AS (
 SELECT * FROM o
 WHERE (%(id)s::text IS NULL OR object_id = %(id)s)
   AND (%(owner)s::text IS NULL OR client_id = %(owner)s)
-  AND (%(name)s::text IS NULL
-       OR coalesce(body->>'programName', body->>'venName', body->>'resourceName') = %(name)s)
+  AND (%(name)s::text IS NULL OR {NAME} = %(name)s)
   AND (%(ven)s::text IS NULL OR body->>'venID' = %(ven)s)
   AND (%(objects)s::text[] IS NULL OR EXISTS (
     SELECT 1 FROM jsonb_array_elements(body->'objectOperations') op,
       jsonb_array_elements_text(op->'objects') ob WHERE ob = ANY(%(objects)s)))
   AND (%(event)s::text IS NULL OR body->>'eventID' = %(event)s)
   AND (%(client_name)s::text IS NULL OR body->>'clientName' = %(client_name)s)
-  AND (%(program)s::text IS NULL OR EXISTS (
+  AND (%(program)s::text IS NULL OR body->>'programID' = %(program)s OR EXISTS (
     SELECT 1 FROM events e WHERE e.event_id = o.body->>'eventID'
       AND coalesce(e.program_id, %(default_id)s) = %(program)s))
   AND {_target_filters(_targets("body->'targets'"))}
@@ -95,8 +104,9 @@ SELECT event_id, program_id, openadr, start_time, end_time, requested_reduction_
   created_at, updated_at FROM events WHERE event_id = %(id)s
 """
 _PROGRAM_EVENTS = "SELECT count(*) AS n FROM events WHERE program_id = %(program)s"
-_KNOWN_TARGETS = """
-SELECT ven_id AS target FROM vens WHERE ven_id = ANY(%(targets)s) AND deleted_at IS NULL
+_KNOWN_TARGETS = f"""
+SELECT ven_id AS target FROM vens
+WHERE ven_id = ANY(%(targets)s) AND deleted_at IS NULL AND source <> '{OPENADR_SOURCE}'
 UNION
 SELECT t FROM oadr_objects o, jsonb_array_elements_text(coalesce(o.body->'targets', '[]')) t
 WHERE o.object_type IN ('VEN', 'RESOURCE') AND t = ANY(%(targets)s)
@@ -153,6 +163,18 @@ class OadrStore:
 
     async def events(self, f: Filter) -> list[dict[str, Any]]:
         return await self._all(_EVENTS, {"default_id": DEFAULT_PROGRAM_ID, **_params(f)})
+
+    @contextlib.asynccontextmanager
+    async def name_lock(self, object_type: str, name: str) -> AsyncIterator[None]:
+        """Held while a name is checked and its object written and projected: two api replicas
+        cannot both take it (a session lock on a connection of its own)."""
+        async with self._pool.connection() as conn:
+            key = f"oadr-name:{object_type}:{name}"
+            await conn.execute("SELECT pg_advisory_lock(hashtextextended(%s, 0))", (key,))
+            try:
+                yield
+            finally:
+                await conn.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", (key,))
 
     async def event_row(self, event_id: str) -> dict[str, Any] | None:
         rows = await self._all(_EVENT_ROW, {"id": event_id})

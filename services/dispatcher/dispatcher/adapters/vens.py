@@ -18,8 +18,9 @@ WHERE deleted_at IS NULL AND last_seen >= now() - make_interval(secs => %s * rep
   AND source <> '{OPENADR_SOURCE}'
 ORDER BY ven_id
 """
-_TARGETED = """
-SELECT ven_id, shed_availability_kw FROM vens WHERE deleted_at IS NULL AND ven_id = ANY(%s)
+_TARGETED = f"""
+SELECT ven_id, shed_availability_kw FROM vens
+WHERE deleted_at IS NULL AND ven_id = ANY(%s) AND source <> '{OPENADR_SOURCE}'
 """
 
 

@@ -11,15 +11,25 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import structlog
+
 from dr_contracts.facts import OadrObjectWritten
 from dr_contracts.openadr_reports import report_readings
+from dr_contracts.rejection import Rejected
 from dr_contracts.rules import OPENADR_SOURCE
 from ingest.domain.readings import Reading
+
+log = structlog.get_logger(__name__)
 
 
 def readings_of_report(fact_id: str, fact: OadrObjectWritten, at: datetime) -> list[Reading]:
     """The readings of a REPORT fact (none for other objects, or a report of no platform VEN)."""
     if fact.objectType != "REPORT" or fact.venId is None:
+        return []
+    try:
+        found = report_readings(fact.body)
+    except Rejected as err:  # the facade checked it; a report written otherwise stops nothing
+        log.warning("report.unreadable", fact_id=fact_id, reason=err.reason)
         return []
     event_id = fact.body.get("eventID")
     return [
@@ -41,5 +51,5 @@ def readings_of_report(fact_id: str, fact: OadrObjectWritten, at: datetime) -> l
             circuits={},
             source=OPENADR_SOURCE,
         )
-        for n, r in enumerate(report_readings(fact.body))
+        for n, r in enumerate(found)
     ]

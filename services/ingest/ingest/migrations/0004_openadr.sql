@@ -21,6 +21,8 @@ CREATE TABLE oadr_objects (
 CREATE INDEX oadr_objects_client ON oadr_objects (object_type, client_id);
 -- The reports on an event: GET /reports?eventID=, and the VENs responding to it (vensResponding).
 CREATE INDEX oadr_objects_report_event ON oadr_objects ((body->>'eventID')) WHERE object_type = 'REPORT';
--- Names that must be unique (programName, venName) and the name filters (venName, resourceName).
-CREATE INDEX oadr_objects_name ON oadr_objects
-    (object_type, (coalesce(body->>'programName', body->>'venName', body->>'resourceName')));
+-- Names that must be unique (programName, venName; resourceName per VEN) and the name filters
+-- (venName, resourceName): the expression is api.openadr.store.NAME.
+CREATE INDEX oadr_objects_name ON oadr_objects (object_type, (CASE object_type
+    WHEN 'PROGRAM' THEN body->>'programName' WHEN 'VEN' THEN body->>'venName'
+    WHEN 'RESOURCE' THEN body->>'resourceName' END));
