@@ -129,3 +129,23 @@ async def test_a_ven_without_a_ven_object_cannot_report(ven2: Oadr, bl: Oadr) ->
     event = await bl.ok("POST", "/events", 201, json=_event(program["id"]))  # untargeted: ven-2 sees it
     response = await ven2.call("POST", "/reports", json=_report(event["id"], ("DEMAND", [5])))
     assert response.status_code == 400 and "POST /vens" in response.json()["detail"]
+
+
+async def test_reports_count_in_the_event_s_delivery_chart(
+    bl: Oadr, ven1: Oadr, http: httpx.AsyncClient
+) -> None:
+    """GET /api/events/{id}/delivery: the OpenADR VEN's reported shed, though it got no command."""
+    ven = {"venName": VEN, "clientID": "ven-1", "targets": ["site-a"], "objectType": "BL_VEN_REQUEST"}
+    await bl.ok("POST", "/vens", 201, json=ven)
+    program = await bl.ok("POST", "/programs", 201, json={"programName": "chart"})
+    now = datetime.now(UTC)
+    start = (now - timedelta(minutes=4)).isoformat()
+    event = await bl.ok("POST", "/events", 201, json=_event(program["id"], start=start, targets=["site-a"]))
+    await ven1.ok(
+        "POST",
+        "/reports",
+        201,
+        json=_report(event["id"], ("DEMAND", [30]), ("BASELINE", [42]), at=now - timedelta(minutes=3)),
+    )
+    chart = (await http.get(f"/api/events/{event['id']}/delivery")).json()
+    assert [(p["deliveredKw"], p["vensReporting"]) for p in chart["points"]] == [(12.0, 1)], chart

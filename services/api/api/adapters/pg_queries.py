@@ -127,9 +127,17 @@ GROUP BY e.event_id
 # Delivered kW per bucket: each VEN's mean shed in it, summed over the VENs. Each VEN's
 # readings are a range of the primary key (ven_id, ts) in [first, end): the per-VEN
 # aggregate keeps the planner on it (no index serves readings by event or by time alone).
+#: Whose readings make an event's delivered kW: its VENs, and the OpenADR VENs that reported
+#: on it (they get no command: docs/openadr.md#reports).
+_DELIVERY_VEN_SET = f"""
+  {_EVENT_VEN_SET}
+  UNION
+  SELECT o.ven_id, NULL FROM oadr_objects o
+  WHERE o.object_type = 'REPORT' AND o.body->>'eventID' = e.event_id AND o.ven_id IS NOT NULL
+"""
 _DELIVERY = f"""
 SELECT bucket AS timestamp, coalesce(sum(kw), 0) AS "deliveredKw", count(*) AS "vensReporting"
-FROM events e CROSS JOIN LATERAL ({_EVENT_VEN_SET}) t
+FROM events e CROSS JOIN LATERAL ({_DELIVERY_VEN_SET}) t
 CROSS JOIN LATERAL (
   SELECT date_bin(%(step)s, r.ts, %(origin)s) AS bucket, avg(r.shed_power_kw) AS kw
   FROM ven_telemetry r
@@ -143,7 +151,7 @@ GROUP BY bucket ORDER BY bucket
 #: shortest bucket).
 _DELIVERY_EVENT = f"""
 SELECT {sql.EVENT_COLUMNS}, (
-  SELECT max(v.report_interval_s) FROM ({_EVENT_VEN_SET}) t JOIN vens v ON v.ven_id = t.ven_id
+  SELECT max(v.report_interval_s) FROM ({_DELIVERY_VEN_SET}) t JOIN vens v ON v.ven_id = t.ven_id
 ) AS "reportIntervalS"
 FROM events e WHERE e.event_id = %(event)s
 """

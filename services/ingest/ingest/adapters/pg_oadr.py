@@ -14,11 +14,11 @@ from ingest.domain.batch import Batch
 
 #: A replaced object keeps its creation time; the fact's time is its modification time.
 _WRITE = """
-INSERT INTO oadr_objects (object_type, object_id, client_id, body, reads_all, created_at, modified_at)
-VALUES (%s, %s, %s, %s, %s, %s, %s)
+INSERT INTO oadr_objects (object_type, object_id, client_id, body, reads_all, ven_id, created_at, modified_at)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
 ON CONFLICT (object_type, object_id) DO UPDATE SET
     client_id = excluded.client_id, body = excluded.body, reads_all = excluded.reads_all,
-    modified_at = excluded.modified_at
+    ven_id = excluded.ven_id, modified_at = excluded.modified_at
 """
 _DELETE = "DELETE FROM oadr_objects WHERE object_type = %s AND object_id = %s"
 
@@ -34,6 +34,7 @@ async def write_oadr_objects(conn: AsyncConnection, batch: Batch) -> None:
                     fact.clientId,
                     jsonb(fact.body),
                     fact.readsAll,
+                    fact.venId,
                     created,
                     at,
                 )

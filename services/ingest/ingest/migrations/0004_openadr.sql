@@ -13,6 +13,7 @@ CREATE TABLE oadr_objects (
     client_id   text NOT NULL,         -- the OAuth2 client that wrote it (a VEN's own objects)
     body        jsonb NOT NULL,        -- as sent, nulls dropped, without id, dates, objectType
     reads_all   boolean,               -- a SUBSCRIPTION's client is a BL (what its webhooks may carry)
+    ven_id      text,                  -- a REPORT's platform VEN (whose readings it holds)
     created_at  timestamptz NOT NULL,
     modified_at timestamptz NOT NULL,
     PRIMARY KEY (object_type, object_id)
