@@ -8,6 +8,7 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from api.adapters.tokens import TokenVerifier, parse_static_tokens
+from api.openadr.callbacks import CallbackGuard
 from dr_runtime.settings import (
     FleetSettings,
     KafkaSettings,
@@ -95,6 +96,10 @@ class Settings(ServiceSettings, KafkaSettings, PostgresSettings, FleetSettings, 
     oadr_webhook_timeout_s: float = Field(default=10.0, gt=0, le=30)
     oadr_webhook_first_wait_s: float = Field(default=0.5, ge=0)
     oadr_webhook_max_wait_s: float = Field(default=30.0, ge=0)
+
+    def callback_guard(self) -> CallbackGuard:
+        """Where the OpenADR facade's webhooks may go (checked by the facade and the notifier)."""
+        return CallbackGuard.of(self.oadr_webhook_hosts, self.oadr_webhook_allow_http)
 
     def token_verifier(self) -> TokenVerifier:
         """The configured tokens (from the environment and the files), ready to check bearers."""

@@ -11,7 +11,6 @@ from fastapi import FastAPI
 
 from api.entrypoints.metrics import ApiMetrics
 from api.openadr import problems, routes
-from api.openadr.callbacks import CallbackGuard
 from api.openadr.clients import ClientRegistry
 from api.settings import Settings
 
@@ -30,7 +29,7 @@ def create_facade(settings: Settings, metrics: ApiMetrics) -> FastAPI:
     app.state.clients = ClientRegistry(settings.oadr_clients_file)
     app.state.token_ttl_s = settings.oadr_token_ttl_s
     app.state.token_url = settings.oadr_token_url
-    app.state.callbacks = CallbackGuard.of(settings.oadr_webhook_hosts, settings.oadr_webhook_allow_http)
+    app.state.callbacks = settings.callback_guard()
     problems.install(app, metrics)
     app.include_router(routes.router)
     return app

@@ -20,7 +20,7 @@ from api.domain import events
 from api.domain.errors import Collector, Invalid, Problem
 from api.domain.limits import Limits
 from api.openadr.bodies import EventBody, IntervalPeriod
-from api.openadr.kinds import hide_targets
+from api.openadr.kinds import hide_targets, shown
 from dr_contracts.facts import EventCreated
 
 PAYLOAD_TYPE = "DISPATCH_SETPOINT_RELATIVE"
@@ -149,13 +149,7 @@ def targets_of(row: dict[str, Any]) -> list[str]:
 def render(row: dict[str, Any], shown_targets: set[str] | None = None) -> dict[str, Any]:
     """An `events` row as an OpenADR event object; `shown_targets` hides the others' targets."""
     body = hide_targets(row["openadr"] if row["openadr"] is not None else _synthesized(row), shown_targets)
-    return {
-        "id": row["event_id"],
-        "createdDateTime": row["created_at"].isoformat(),
-        "modificationDateTime": row["updated_at"].isoformat(),
-        "objectType": "EVENT",
-        **body,
-    }
+    return shown("EVENT", row["event_id"], row["created_at"], row["updated_at"], body)
 
 
 def _synthesized(row: dict[str, Any]) -> dict[str, Any]:

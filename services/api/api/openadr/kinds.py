@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from api.openadr.scopes import Scope
@@ -39,15 +40,22 @@ SUBSCRIPTION = Kind(
 )
 
 
-def answer(object_type: str, row: dict[str, Any]) -> dict[str, Any]:
-    """A stored object as the spec shows it: metadata first, then the body as sent."""
+def shown(
+    object_type: str, object_id: str, created: datetime, modified: datetime, body: dict[str, Any]
+) -> dict[str, Any]:
+    """An object as the spec shows it: metadata first, then the body as sent."""
     return {
-        "id": row["object_id"],
-        "createdDateTime": row["created_at"].isoformat(),
-        "modificationDateTime": row["modified_at"].isoformat(),
+        "id": object_id,
+        "createdDateTime": created.isoformat(),
+        "modificationDateTime": modified.isoformat(),
         "objectType": object_type,
-        **row["body"],
+        **body,
     }
+
+
+def answer(object_type: str, row: dict[str, Any]) -> dict[str, Any]:
+    """A stored `oadr_objects` row as the spec shows it."""
+    return shown(object_type, row["object_id"], row["created_at"], row["modified_at"], row["body"])
 
 
 def hide_targets(obj: dict[str, Any], shown: Collection[str] | None) -> dict[str, Any]:

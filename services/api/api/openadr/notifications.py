@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from api.openadr import event_map
-from api.openadr.kinds import answer, hide_targets
+from api.openadr.kinds import hide_targets, shown
 from dr_contracts.facts import EventCreated, Fact, OadrObjectDeleted, OadrObjectWritten
 
 Json = dict[str, Any]
@@ -52,11 +52,9 @@ def change_of_object(fact: Fact) -> Change | None:
         created = p.createdAt or fact.occurredAt
     else:
         operation, created = "DELETE", p.createdAt
-    row = {"object_id": p.objectId, "created_at": created, "modified_at": fact.occurredAt, "body": p.body}
+    obj = shown(p.objectType, p.objectId, created, fact.occurredAt, p.body)
     program = p.objectId if p.objectType == "PROGRAM" else p.body.get("programID")
-    return Change(
-        p.objectType, operation, answer(p.objectType, row), p.clientId, program, _texts(p.body.get("targets"))
-    )
+    return Change(p.objectType, operation, obj, p.clientId, program, _texts(p.body.get("targets")))
 
 
 def change_of_event(operation: str, row: Json) -> Change:

@@ -21,7 +21,6 @@ from faststream.message import StreamMessage
 
 from api import channels
 from api.adapters.pg_pool import read_model_pool
-from api.openadr.callbacks import CallbackGuard
 from api.openadr.metrics import READY
 from api.openadr.notifications import (
     BY_TARGET,
@@ -60,8 +59,8 @@ class Notifier:
         subscriptions = await self.store.subscriptions()
         targets = {}
         if change.object_type in BY_TARGET:
-            vens = {s["client_id"] for s in subscriptions if not s["reads_all"]}
-            targets = {ven: await self.store.ven_targets(ven) for ven in vens}
+            vens = sorted({s["client_id"] for s in subscriptions if not s["reads_all"]})
+            targets = await self.store.targets_of(vens)
         sends = [self.sender.send(d) for d in deliveries(change, subscriptions, targets)]
         await asyncio.gather(*sends)
 
@@ -104,7 +103,7 @@ async def running_notifier(settings: Settings) -> AsyncIterator[None]:
     pool = read_model_pool(settings)
     await pool.open(wait=True, timeout=30)
     sender = WebhookSender(
-        CallbackGuard.of(settings.oadr_webhook_hosts, settings.oadr_webhook_allow_http),
+        settings.callback_guard(),
         attempts=settings.oadr_webhook_attempts,
         timeout_s=settings.oadr_webhook_timeout_s,
         first_wait_s=settings.oadr_webhook_first_wait_s,

@@ -31,7 +31,7 @@ from api.openadr.bodies import (
     VenBody,
 )
 from api.openadr.callbacks import CallbackGuard
-from api.openadr.kinds import PROGRAM, REPORT, RESOURCE, VEN, Kind, answer, hide_targets
+from api.openadr.kinds import PROGRAM, REPORT, RESOURCE, VEN, Kind, answer, hide_targets, shown
 from api.openadr.problems import OadrError
 from api.openadr.scopes import Caller
 from api.openadr.store import Filter, OadrStore
@@ -180,13 +180,7 @@ class Facade:
         )
         written = await self.writer.append(fact)
         log.info("oadr.object_written", object_type=kind.type, object_id=object_id, client_id=p.owner)
-        row = {
-            "object_id": object_id,
-            "created_at": created or written.at,
-            "modified_at": written.at,
-            "body": p.body,
-        }
-        return answer(kind.type, row)
+        return shown(kind.type, object_id, created or written.at, written.at, p.body)
 
     @contextlib.asynccontextmanager
     async def _claimed(self, kind: Kind, body: Json, but: str | None) -> AsyncIterator[None]:
@@ -326,14 +320,7 @@ class Facade:
         fact = fact.model_copy(update={"venIds": ven_ids, "openadr": raw})
         written = await self.writer.append(fact)
         log.info("oadr.event_created", event_id=event_id, program_id=body.programID, mqtt_vens=ven_ids)
-        at = written.at.isoformat()
-        return {
-            "id": event_id,
-            "createdDateTime": at,
-            "modificationDateTime": at,
-            "objectType": "EVENT",
-            **raw,
-        }
+        return shown("EVENT", event_id, written.at, written.at, raw)
 
     async def update_event(self, caller: Caller, event_id: str, body: EventBody, raw: Json) -> Json:
         """Replace the event's object; what the platform runs of it cannot change (409)."""
@@ -347,14 +334,7 @@ class Facade:
             )
         written = await self.writer.append(EventAmended(eventId=event_id, openadr=raw))
         log.info("oadr.event_amended", event_id=event_id)
-        at = written.at.isoformat()
-        return {
-            "id": event_id,
-            "createdDateTime": old["createdDateTime"],
-            "modificationDateTime": at,
-            "objectType": "EVENT",
-            **raw,
-        }
+        return shown("EVENT", event_id, datetime.fromisoformat(old["createdDateTime"]), written.at, raw)
 
     async def delete_event(self, caller: Caller, event_id: str) -> Json:
         """DELETE of a scheduled event cancels it, of an active one stops it (docs/openadr.md)."""

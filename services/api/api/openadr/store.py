@@ -30,11 +30,12 @@ _DEFAULT_PROGRAM_AT = datetime(2026, 1, 1, tzinfo=UTC)
 #: Where a VEN is reachable by target: what the BL granted its VEN objects and the resources
 #: of those (a resource whose VEN object is gone grants nothing).
 _VEN_TARGETS = """
-SELECT coalesce(array_agg(DISTINCT t), '{}') FROM oadr_objects o,
+SELECT o.client_id, array_agg(DISTINCT t) AS targets FROM oadr_objects o,
   jsonb_array_elements_text(coalesce(o.body->'targets', '[]')) t
-WHERE o.client_id = %(client)s AND (o.object_type = 'VEN' OR o.object_type = 'RESOURCE' AND EXISTS (
+WHERE o.client_id = ANY(%(clients)s) AND (o.object_type = 'VEN' OR o.object_type = 'RESOURCE' AND EXISTS (
   SELECT 1 FROM oadr_objects v
   WHERE v.object_type = 'VEN' AND v.object_id = o.body->>'venID' AND v.client_id = o.client_id))
+GROUP BY o.client_id
 """
 #: The name no two objects of a kind share (kinds.Kind.unique; resources: per VEN object).
 NAME = (
@@ -186,8 +187,12 @@ class OadrStore:
 
     async def ven_targets(self, client_id: str) -> list[str]:
         """The targets a VEN is reachable by (none without a VEN object: it sees untargeted ones)."""
-        rows = await self._all(_VEN_TARGETS, {"client": client_id})
-        return list(rows[0]["coalesce"]) if rows else []
+        return (await self.targets_of([client_id])).get(client_id, [])
+
+    async def targets_of(self, client_ids: list[str]) -> dict[str, list[str]]:
+        """`ven_targets` of many clients in one query (the notifier's VEN subscribers)."""
+        rows = await self._all(_VEN_TARGETS, {"clients": client_ids})
+        return {row["client_id"]: list(row["targets"]) for row in rows}
 
     async def mqtt_ven(self, ven_id: str) -> bool:
         """Whether `ven_id` is one of the platform's MQTT VENs (an OpenADR VEN may not report as one)."""
